@@ -69,11 +69,19 @@ function residualBlock(x: tf.Tensor3D, p: ParamGetter, i: number, cfg: TextEncod
 function embeddingLookup(table: tf.Tensor, ids: tf.Tensor2D): tf.Tensor3D {
   const [N, L] = ids.shape;
   const W = table.shape[1]!;
-  const lookup = tf.customGrad((t) => ({
-    value: tf.gather(t as tf.Tensor, ids) as tf.Tensor3D,
-    gradFunc: (dy: tf.Tensor) => tf.scatterND(tf.reshape(ids, [N * L, 1]), tf.reshape(dy, [N * L, W]), (t as tf.Tensor).shape), // sums repeats
-  }));
-  return lookup(table) as tf.Tensor3D;
+  // ids goes in as an input and is saved: a tensor captured by the closure would be freed when a taped
+  // forward (tf.variableGrads) ends, before the backward pass reads it.
+  const lookup = tf.customGrad((t, i, save) => {
+    (save as tf.GradSaveFunc)([i as tf.Tensor]);
+    return {
+      value: tf.gather(t as tf.Tensor, i as tf.Tensor) as tf.Tensor3D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        tf.scatterND(tf.reshape(saved[0]!, [N * L, 1]), tf.reshape(dy, [N * L, W]), (t as tf.Tensor).shape), // sums repeats
+        tf.zerosLike(saved[0]!),
+      ],
+    };
+  });
+  return lookup(table, ids) as tf.Tensor3D;
 }
 
 /** Runs the tower on ids [N, L] int32 (L <= contextLength). Returns every intermediate; call inside tf.tidy. */

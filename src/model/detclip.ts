@@ -1,0 +1,67 @@
+// buildDetClip: the whole DetCLIPv2 network (image encoder + text encoder) in one ParamStore, and the model
+// directory format used by `--weights DIR`: config.json (resolved model config) + model.safetensors.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ParamStore } from './params.ts';
+import { ImageEncoder } from './imageEncoder.ts';
+import { TextEncoder } from './text/textEncoder.ts';
+import { ModelConfigSchema, type ModelConfig } from '../config/model.ts';
+import { parseStrict } from '../config/strict.ts';
+import { Rng } from '../ops/rng.ts';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
+import { atomicWriteFileSync } from '../io/atomicWrite.ts';
+import { UserError } from '../cli/userError.ts';
+
+export interface DetClip {
+  cfg: ModelConfig;
+  store: ParamStore;     // every parameter: backbone.*, neck.*, head.*, text.*
+  image: ImageEncoder;
+  text: TextEncoder;
+  dispose(): void;
+}
+
+/** Builds a freshly initialised model; the same seed gives the same weights. */
+export function buildDetClip(cfg: ModelConfig, seed = 0): DetClip {
+  const store = ParamStore.create();
+  const rng = new Rng(seed);
+  const image = new ImageEncoder(store, cfg, rng.fork('image'));
+  const text = new TextEncoder(store.scope('text'), cfg.text, rng.fork('text'));
+  return {
+    cfg, store, image, text,
+    dispose() { text.clearCache(); store.dispose(); },
+  };
+}
+
+export const MODEL_FILES = { config: 'config.json', weights: 'model.safetensors' } as const;
+
+/** Writes config.json + model.safetensors into dir (each atomically). */
+export function saveModelDir(dir: string, model: DetClip, extra: Record<string, unknown> = {}): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, v] of model.store.entries()) tensors.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+  writeSafetensors(path.join(dir, MODEL_FILES.weights), tensors, { format: 'detclip' });
+  atomicWriteFileSync(path.join(dir, MODEL_FILES.config), JSON.stringify({ model: model.cfg, ...extra }, null, 2) + '\n');
+}
+
+/** Reads a model dir (or a training checkpoint dir holding the same two files). Errors name the file. */
+export function loadModelDir(dir: string): { model: DetClip; extra: Record<string, unknown> } {
+  const cfgFile = path.join(dir, MODEL_FILES.config);
+  const wFile = path.join(dir, MODEL_FILES.weights);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: weights directory not found`);
+  if (!fs.existsSync(cfgFile)) throw new UserError(`${cfgFile}: missing (a model directory holds ${MODEL_FILES.config} and ${MODEL_FILES.weights})`);
+  if (!fs.existsSync(wFile)) throw new UserError(`${wFile}: missing (a model directory holds ${MODEL_FILES.config} and ${MODEL_FILES.weights})`);
+  let raw: { model?: unknown } & Record<string, unknown>;
+  try { raw = JSON.parse(fs.readFileSync(cfgFile, 'utf8')); } catch (e) { throw new UserError(`${cfgFile}: not valid JSON (${(e as Error).message})`); }
+  let cfg: ModelConfig;
+  try { cfg = parseStrict(ModelConfigSchema, raw.model, `${cfgFile}: model`); } catch (e) { throw new UserError((e as Error).message); }
+  const model = buildDetClip(cfg, 0);
+  try {
+    const { tensors } = readSafetensors(wFile);
+    model.store.load(tensors, { strict: true, where: wFile });
+  } catch (e) {
+    model.dispose();
+    throw new UserError((e as Error).message.split('\n')[0]!);
+  }
+  const { model: _m, ...extra } = raw;
+  return { model, extra };
+}

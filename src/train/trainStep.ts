@@ -1,0 +1,67 @@
+// One DetCLIPv2 training step on one batch of one data kind: text + image forward, the kind's losses
+// (alignment / GIoU / centerness, or image-text contrastive), gradients of the weighted total.
+import * as tf from '@tensorflow/tfjs';
+import type { DetClip } from '../model/detclip.ts';
+import type { Batch } from '../data/types.ts';
+import { tokenize } from '../model/text/tokenizer.ts';
+import { buildDetectionTargets } from '../loss/detectionTargets.ts';
+import { computeLosses, weightedTotal } from '../loss/criterion.ts';
+import { lossConfigSchema, type LossConfig } from '../loss/lossConfig.ts';
+import type { TrainConfig } from './trainConfig.ts';
+import type { StepFn } from './trainLoop.ts';
+import type { GradMap } from './gradClip.ts';
+
+/** The library-level loss config from the training config (the one validated at the edge). */
+export function lossConfigFrom(cfg: TrainConfig): LossConfig {
+  const it = cfg.imageText;
+  return lossConfigSchema.parse({
+    weights: cfg.loss,
+    imageText: { tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric, topK: it.k, nmsThreshold: it.nmsThreshold },
+  });
+}
+
+export interface StepResult { losses: Record<string, number>; grads: GradMap }
+
+/** Forward + losses + gradients for one batch. The caller owns (and disposes) the returned grads. */
+export function computeGradients(model: DetClip, batch: Batch, lossCfg: LossConfig): StepResult {
+  const b = batch.imageSizes.length;
+  const { anchors } = model.image.anchorsFor(batch.height, batch.width);
+  const ctx = model.cfg.text.contextLength;
+  const ids = tokenize(batch.concepts, ctx);
+  const targets = batch.kind === 'imageText' ? null : buildDetectionTargets({
+    anchors, points: anchors.points, batchBoxes: batch.boxes, batchBoxLabels: batch.boxLabels,
+    numConcepts: batch.concepts.length, withLocalization: batch.kind === 'detection',
+  });
+  const vars = model.store.entries({ trainableOnly: true }).map(([, v]) => v);
+  const losses: Record<string, number> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const images = tf.tensor4d(batch.pixels, [b, batch.height, batch.width, 3]);
+    const concepts = model.text.forward(tf.tensor2d(ids, [batch.concepts.length, ctx], 'int32')); // [M_B, D]
+    const enc = model.image.encodeImage(images, true);
+    const parts = targets
+      ? computeLosses(batch.kind as 'detection' | 'grounding', {
+        logits: model.image.similarityLogits(enc.regionEmbeddings, concepts), // [B, K, M_B]
+        boxes: enc.boxes, centerness: enc.centerness,
+      }, targets, lossCfg)
+      : computeLosses('imageText', {
+        regionEmbeddings: enc.regionEmbeddings,
+        phraseEmbeddings: tf.div(concepts, tf.add(tf.norm(concepts, 2, -1, true), 1e-6)), // [M_B, D] unit
+        boxes: enc.boxes,
+      }, { imageConcepts: batch.imageConcepts }, lossCfg);
+    for (const [k, v] of Object.entries(parts)) losses[k] = v!.dataSync()[0]!;
+    return weightedTotal(parts, lossCfg.weights);
+  }, vars);
+  losses.total = value.dataSync()[0]!;
+  value.dispose();
+  return { losses, grads: new Map(Object.entries(grads)) };
+}
+
+/** The step function for runTraining: gradients of this micro-batch handed to the loop's optimizer update. */
+export function makeTrainStep(model: DetClip, cfg: TrainConfig): StepFn<Batch> {
+  const lossCfg = lossConfigFrom(cfg);
+  return async (batch, ctx) => {
+    const { losses, grads } = computeGradients(model, batch, lossCfg);
+    ctx.update(grads);
+    return { losses };
+  };
+}
