@@ -7,6 +7,7 @@ import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput.ts';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './kernels/depthwiseBackprop.ts';
 import { einsumConfig } from './kernels/einsum.ts';
 import { makeGatherV2Config } from './kernels/gatherV2.ts';
+import { makeIdentityConfig } from './kernels/identity.ts';
 import { makeSliceConfig } from './kernels/slice.ts';
 import { makeSplitVConfig, makeUnpackConfig } from './kernels/splitUnpack.ts';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum.ts';
@@ -21,7 +22,7 @@ export const WASM_GAP_KERNELS: KernelConfig[] = [
 ];
 
 /** Built-in wasm kernels replaced by faster compositions (the original stays reachable as a fallback). */
-export const WASM_FASTER_KERNELS = ['Conv2DBackpropInput', 'GatherV2', 'Slice', 'SplitV', 'Unpack'] as const;
+export const WASM_FASTER_KERNELS = ['Conv2DBackpropInput', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Unpack'] as const;
 
 const originals = new Map<string, KernelConfig>();
 
@@ -59,6 +60,7 @@ export function registerWasmKernelGaps(): void {
   }
   override('Conv2DBackpropInput', nhwcOrOriginal(conv2dBackpropInputConfig));
   override('GatherV2', makeGatherV2Config);
+  override('Identity', makeIdentityConfig);
   override('Slice', makeSliceConfig);
   override('SplitV', makeSplitVConfig);
   override('Unpack', makeUnpackConfig);

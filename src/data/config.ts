@@ -112,6 +112,7 @@ export interface OvdMnistConfigOptions {
   batchSize?: number;     // detection/grounding batch (default 8)
   pairsBatchSize?: number; // image-text batch (default 32)
   ratios?: DataConfig['ratios'];
+  enrich?: boolean;       // detection concepts as "name, definition" (default true)
 }
 
 /** Preset: train on an OVD-MNIST folder written by `detclip data synth`. */
@@ -130,5 +131,6 @@ export function ovdMnistDataConfig(dir: string, o: OvdMnistConfigOptions = {}): 
     grounding: { batchSize: o.batchSize ?? 8, resize: { mode: 'square', size }, flipProb: 0, padDivisor: 32 },
     imageText: { batchSize: o.pairsBatchSize ?? 32, resize: { mode: 'square', size: pairsSize }, flipProb: 0.5, padDivisor: 32 },
     conceptDictionary: p('concepts.json'),
+    enrich: o.enrich ?? true,
   }, `OVD-MNIST preset (${dir})`);
 }

@@ -27,11 +27,12 @@ export function assembleDetClip(cfg: ModelConfig): DetClip {
 export function modelFromBytes(config: unknown, weights: ArrayBuffer | Uint8Array, where = 'model'):
   { model: DetClip; settings: InferenceSettings } {
   const raw = (config ?? {}) as { model?: unknown } & Record<string, unknown>;
-  const cfg = parseStrict(ModelConfigSchema, raw.model, `${where}/config.json: model`);
-  const tensors = parseSafetensorsBytes(weights, `${where}/model.safetensors`);
+  const dir = where.replace(/\/+$/, '');
+  const cfg = parseStrict(ModelConfigSchema, raw.model, `${dir}/config.json: model`);
+  const tensors = parseSafetensorsBytes(weights, `${dir}/model.safetensors`);
   const model = assembleDetClip(cfg);
   try {
-    model.store.load(tensors, { strict: true, where: `${where}/model.safetensors` });
+    model.store.load(tensors, { strict: true, where: `${dir}/model.safetensors` });
   } catch (e) {
     model.dispose();
     throw e;

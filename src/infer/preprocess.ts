@@ -44,7 +44,10 @@ export async function preprocess(input: ImageInput, resize: ResizeSpec, padDivis
   try {
     const { img, width: srcW, height: srcH } = await openImage(input);
     const t = resizeTarget(srcW, srcH, resize);
-    const { data, info } = await img.removeAlpha().toColourspace('srgb')
+    // Decode fully first: libvips would otherwise shrink JPEG/WebP while decoding, so the same picture would give
+    // different pixels (and detections) as a JPEG file, a WebP file or raw RGB.
+    const full = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(full.data, { raw: { width: full.info.width, height: full.info.height, channels: full.info.channels } })
       .resize(t.width, t.height, { fit: 'fill', kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels`);
     return normalizeAndPad(data, info.width, info.height, 3, { width: srcW, height: srcH }, padDivisor, norm);

@@ -17,6 +17,7 @@ export interface DemoOptions {
   dataDir?: string;            // default data/ovd-mnist (quick: data/ovd-mnist-quick)
   out?: string;                // default runs/demo (quick: runs/demo-quick)
   overrides?: string[];        // key=value, as for `detclip train`
+  enrich?: boolean;            // detection concepts as "name, definition" (WordNet)
   quiet?: boolean;
   log?: (line: string) => void;
 }
@@ -53,7 +54,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   setAside(outDir, log);
   log(`training the tiny DetCLIPv2 for ${recipe.train.train.steps} steps (detection/grounding ${recipe.train.data.detection.shortSide}px ` +
     `batch ${recipe.train.data.detection.batchSize}, pairs ${recipe.train.data.imageText.shortSide}px batch ${recipe.train.data.imageText.batchSize})`);
-  const trained = await trainDetClip({ model: recipe.model, train: recipe.train, data: ovdMnistDataConfig(dataDir), outDir, quiet: o.quiet, log });
+  const trained = await trainDetClip({ model: recipe.model, train: recipe.train, data: ovdMnistDataConfig(dataDir, { enrich: o.enrich }), outDir, quiet: o.quiet, log });
   trained.model.dispose();
   const { model, extra } = loadModelDir(trained.modelDir);
   const det = new Detector(model, inferenceSettings(model, extra));

@@ -53,6 +53,7 @@ export interface TrainDetClipOptions {
   workers?: number;
   quiet?: boolean;
   log?: (line: string) => void;
+  signal?: AbortSignal;     // stop after the current step, with a checkpoint (Ctrl-C)
   onEval?: (model: DetClip, step: number) => Promise<Record<string, number> | void>;
 }
 
@@ -79,7 +80,7 @@ export async function trainDetClip(o: TrainDetClipOptions): Promise<TrainDetClip
   try {
     const result = await runTraining({
       store: model.store, optimizer, loader, step: makeTrainStep(model, o.train), config: o.train,
-      outDir: o.outDir, resumeFrom: o.resume, modelConfig: o.model, quiet: o.quiet, log: o.log,
+      outDir: o.outDir, resumeFrom: o.resume, modelConfig: o.model, quiet: o.quiet, log: o.log, signal: o.signal,
       onEval: o.onEval ? (step) => o.onEval!(model, step) : undefined,
     });
     const modelDir = path.join(o.outDir, 'model');

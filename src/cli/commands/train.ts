@@ -25,7 +25,10 @@ export function registerTrain(program: Command): void {
       const data = loadDataConfig(o.data);
       await initBackend(globalOpts(cmd).backend);
       const log = (line: string): void => { process.stderr.write(`${line}\n`); };
-      const r = await trainDetClip({
+      // Ctrl-C: finish the current step, write a checkpoint, exit; a second Ctrl-C exits at once.
+      const stop = new AbortController();
+      process.once('SIGINT', () => { log('stopping after this step (Ctrl-C again to abort)'); stop.abort(); process.once('SIGINT', () => process.exit(130)); });
+      const r = await trainDetClip({ signal: stop.signal,
         model: recipe.model, train: recipe.train, data, outDir: o.out, resume: o.resume, init: o.init,
         workers: Number(o.workers), quiet: o.quiet, log,
       });

@@ -94,7 +94,8 @@ export function textTransformer(p: ParamGetter, cfg: TextEncoderConfig, ids: tf.
   const mask = causalMask(L);
   const blocks: tf.Tensor3D[] = [];
   let x = embeddings;
-  for (let i = 0; i < cfg.layers; i++) blocks.push((x = residualBlock(x, p, i, cfg, mask)));
+  // One tidy per block: intermediates go at once (what the tape saves for backward it keeps alive itself).
+  for (let i = 0; i < cfg.layers; i++) blocks.push((x = tf.tidy(() => residualBlock(x, p, i, cfg, mask))));
   const hidden = layerNorm(x, p('ln_final.weight'), p('ln_final.bias'), layerNormEpsOf(cfg));
   // Pool the first EOT row: EOT (49407) is the largest id, and argMax returns the first maximum.
   // (oneHot's dtype argument is not honoured by the wasm kernel in tfjs 4.22: cast instead.)
