@@ -84,7 +84,8 @@ export function preset(name: PresetName): TrainConfig {
     case 'l': return paper(4e-4, 256);
     case 'tiny': {
       const c = paper(1e-3, 8);
-      c.train = { ...c.train, steps: 300, warmup: 20, gradClip: 5, checkpointEvery: 100, evalEvery: 150, plotEvery: 50 };
+      // textLrMult 1: the paper's x0.1 protects a pretrained (FILIP) text tower; the tiny tower starts from scratch.
+      c.train = { ...c.train, steps: 300, warmup: 20, gradClip: 5, checkpointEvery: 100, evalEvery: 150, plotEvery: 50, textLrMult: 1 };
       c.data = {
         detection: { batchSize: 8, shortSide: 128, maxSide: 128, ratio: 1, negatives: 20 },
         grounding: { batchSize: 8, shortSide: 128, maxSide: 128, ratio: 1, negatives: 20 },

@@ -18,6 +18,12 @@ export interface TextEncoderConfig {
   mlpWidth?: number;
   /** LayerNorm epsilon; default 1e-5. */
   layerNormEps?: number;
+  /**
+   * How a concept's tokens become one vector: 'eot' (CLIP/FILIP, default: the first EOT row) or 'mean' (mean of
+   * the rows from the first word to EOT). 'mean' is for towers trained from scratch (the tiny preset): at random
+   * init the EOT row is nearly the same for every concept and joint training stays stuck there.
+   */
+  pooling?: 'eot' | 'mean';
 }
 
 const posInt = z.number().int().positive();
@@ -32,6 +38,7 @@ export const TextEncoderConfigSchema = z.strictObject({
   activation: z.enum(['quickgelu', 'gelu']),
   mlpWidth: posInt.optional(),
   layerNormEps: z.number().positive().optional(),
+  pooling: z.enum(['eot', 'mean']).optional(),
 }).refine((c) => c.width % c.heads === 0, { message: 'width must be divisible by heads', path: ['heads'] });
 
 export const CLIP_SOT = 49406;

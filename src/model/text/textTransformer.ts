@@ -2,7 +2,7 @@
 // residual attention blocks, ln_final, pooling at the first EOT (argmax of ids), projection. Pure functions of
 // the parameters, so they run under tf.grad / tf.variableGrads. Call inside tf.tidy.
 import * as tf from '@tensorflow/tfjs';
-import { layerNormEpsOf, type TextEncoderConfig } from './config.ts';
+import { CLIP_EOT, layerNormEpsOf, type TextEncoderConfig } from './config.ts';
 import { blockPrefix } from './textParams.ts';
 
 export type ParamGetter = (name: string) => tf.Tensor;
@@ -84,6 +84,27 @@ function embeddingLookup(table: tf.Tensor, ids: tf.Tensor2D): tf.Tensor3D {
   return lookup(table, ids) as tf.Tensor3D;
 }
 
+/** [N, 1, L] one-hot of the first EOT row: EOT (49407) is the largest id, and argMax returns the first maximum. */
+function eotPoolWeights(ids: tf.Tensor2D): tf.Tensor3D {
+  const [N, L] = ids.shape;
+  // (oneHot's dtype argument is not honoured by the wasm kernel in tfjs 4.22: cast instead.)
+  return (L > 1 ? tf.reshape(tf.cast(tf.oneHot(tf.argMax(ids, 1), L), 'float32'), [N, 1, L]) : tf.ones([N, 1, 1])) as tf.Tensor3D;
+}
+
+/** [N, 1, L] uniform weights over the rows after SOT up to and including the first EOT (constants: read on the CPU). */
+function meanPoolWeights(ids: tf.Tensor2D): tf.Tensor3D {
+  const [N, L] = ids.shape;
+  const v = ids.dataSync();
+  const w = new Float32Array(N * L);
+  for (let n = 0; n < N; n++) {
+    let end = L - 1;
+    for (let p = 0; p < L; p++) if (v[n * L + p] === CLIP_EOT) { end = p; break; }
+    const start = Math.min(1, end);
+    for (let p = start; p <= end; p++) w[n * L + p] = 1 / (end - start + 1);
+  }
+  return tf.tensor3d(w, [N, 1, L]);
+}
+
 /** Runs the tower on ids [N, L] int32 (L <= contextLength). Returns every intermediate; call inside tf.tidy. */
 export function textTransformer(p: ParamGetter, cfg: TextEncoderConfig, ids: tf.Tensor2D): TextTrace {
   if (ids.rank !== 2 || ids.dtype !== 'int32') throw new Error(`text encoder: ids must be int32 [N, L], got ${ids.dtype} [${ids.shape}]`);
@@ -97,9 +118,7 @@ export function textTransformer(p: ParamGetter, cfg: TextEncoderConfig, ids: tf.
   // One tidy per block: intermediates go at once (what the tape saves for backward it keeps alive itself).
   for (let i = 0; i < cfg.layers; i++) blocks.push((x = tf.tidy(() => residualBlock(x, p, i, cfg, mask))));
   const hidden = layerNorm(x, p('ln_final.weight'), p('ln_final.bias'), layerNormEpsOf(cfg));
-  // Pool the first EOT row: EOT (49407) is the largest id, and argMax returns the first maximum.
-  // (oneHot's dtype argument is not honoured by the wasm kernel in tfjs 4.22: cast instead.)
-  const pick = L > 1 ? tf.reshape(tf.cast(tf.oneHot(tf.argMax(ids, 1), L), 'float32'), [N, 1, L]) : tf.ones([N, 1, 1]);
+  const pick = cfg.pooling === 'mean' ? meanPoolWeights(ids) : eotPoolWeights(ids); // [N, 1, L]
   const pooled = tf.reshape(tf.matMul(pick, hidden), [N, cfg.width]) as tf.Tensor2D; // [N, W]
   const features = tf.matMul(pooled, p('text_projection') as tf.Tensor2D) as tf.Tensor2D; // [N, D]
   return { embeddings, blocks, hidden, features };
