@@ -2,12 +2,11 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { setupBackend } from '../helpers/tf.ts';
 import { main } from '../../src/cli/main.ts';
-import { makeTinyModelDir, ovdMnistValImages } from '../infer/tinyModel.ts';
+import { makeTinyModelDir, ovdMnistValImages, tempDir } from '../infer/tinyModel.ts';
 
 let weights: string;
 let images: string[];
@@ -17,7 +16,7 @@ before(async () => {
   await setupBackend();
   weights = makeTinyModelDir();
   images = await ovdMnistValImages();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-detect-cli-'));
+  work = tempDir('detclip-detect-cli-');
 });
 
 /**

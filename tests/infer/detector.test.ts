@@ -15,7 +15,7 @@ const LOW = { scoreThreshold: 0.001, maxDetections: 20 }; // a random model scor
 before(async () => {
   await setupBackend();
   images = await ovdMnistValImages();
-  det = await createDetector({ weights: makeTinyModelDir() });
+  det = await createDetector({ weights: makeTinyModelDir({ resize: { mode: 'square', size: 32 } }) }); // small and fast
   det.setVocabulary(['seven', 'coat', 'red dress']);
 });
 after(() => det.dispose());

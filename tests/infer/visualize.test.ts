@@ -1,7 +1,7 @@
 import { test } from 'node:test';
+import { tempDir } from './tempDir.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { renderVisualization, saveVisualization } from '../../src/infer/visualize.ts';
@@ -33,7 +33,7 @@ test('visualisation: small images are upscaled; boxes are drawn in their colour 
   assert.deepEqual(px(48, 250), [0x4e, 0x79, 0xa7], 'left edge of the box at x = 8 * 6');
   assert.deepEqual(px(200, 250), [0, 0, 0], 'inside the box stays the image');
   assert.deepEqual(px(5, 5), [0, 0, 0], 'outside stays the image');
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-vis-')), 'a.png');
+  const out = path.join(tempDir('detclip-vis-'), 'a.png');
   await saveVisualization(raw, dets, out);
   assert.deepEqual(fs.readFileSync(out), png);
   assert.deepEqual(fs.readdirSync(path.dirname(out)), ['a.png'], 'no temp files left');

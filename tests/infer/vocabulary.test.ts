@@ -1,13 +1,13 @@
 import { test } from 'node:test';
+import { tempDir } from './tempDir.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { vocabularyFromFile, vocabularyFromList } from '../../src/infer/vocabulary.ts';
 import { listImageInputs, visFileNames } from '../../src/infer/imageFiles.ts';
 import { cocoDetectResults } from '../../src/infer/cocoResults.ts';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-vocab-'));
+const tmp = tempDir('detclip-vocab-');
 const write = (name: string, text: string): string => {
   const f = path.join(tmp, name);
   fs.mkdirSync(path.dirname(f), { recursive: true });

@@ -3,7 +3,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setupBackend, assertClose } from '../helpers/tf.ts';
 import { buildWeb, type WebBuildResult } from '../../web/build.ts';
@@ -11,7 +10,7 @@ import { startWebServer, type WebServer } from '../../web/serve.ts';
 import { createDetector, type Detection } from '../../src/infer/detector.ts';
 import { enrichmentTable } from '../../web/enrichVocab.ts';
 import { vocabularyFromList } from '../../src/infer/vocabulary.ts';
-import { makeTinyModelDir, ovdMnistValImages } from '../infer/tinyModel.ts';
+import { makeTinyModelDir, ovdMnistValImages, tempDir } from '../infer/tinyModel.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -24,7 +23,7 @@ let images: string[];
 
 before(async () => {
   await setupBackend();
-  built = await buildWeb(fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-web-')));
+  built = await buildWeb(tempDir('detclip-web-'), { sourcemap: false }); // as shipped, less the map
   // 128 px = the OVD-MNIST image size: no resizing, so the canvas (browser) and sharp (Node) see the same pixels.
   // A model trained with enrichment: the page reads definitions from enrich.json (two of the three phrases).
   modelDir = makeTinyModelDir({ resize: { mode: 'square', size: 128 }, enrich: true });
@@ -73,7 +72,7 @@ test('the page loads a model, takes an uploaded image and phrases, and draws det
     assert.match(items[0]!, /^(seven|coat|red dress) 0\.\d{3} \[/);
     assert.equal(await page.textContent('#note'), 'No precomputed definitions (enrich.json) for: red dress; they run as plain phrases.');
     const browserDets = await page.evaluate(() => window.detclip!.last) as Detection[];
-    await page.screenshot({ path: path.join(os.tmpdir(), 'detclip-web-page.png') });
+    if (process.env.DETCLIP_WEB_SCREENSHOT) await page.screenshot({ path: process.env.DETCLIP_WEB_SCREENSHOT });
     assert.deepEqual(errors, []);
 
     // The same model, image and phrases in Node (WordNet enrichment; 'red dress' has no entry, so it stays plain):

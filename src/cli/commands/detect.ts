@@ -51,7 +51,7 @@ export function registerDetect(program: Command): void {
       const { atomicWriteFileSync } = await import('../../io/atomicWrite.ts');
       const det = await createDetector({ weights: o.weights, backend: globalOpts(cmd).backend, enrich: o.enrich === false ? false : undefined });
       // Every image is detected before anything is written: an unreadable image stops the run with no output.
-      const bar = await progressBar(files.length * (o.saveVis ? 2 : 1), fromFolders && !o.quiet);
+      const bar = await progressBar(files.length, fromFolders && !o.quiet);
       try {
         det.setVocabulary(vocab);
         const done: DetectedImage[] = [];
@@ -64,9 +64,10 @@ export function registerDetect(program: Command): void {
         }
         if (o.saveVis) {
           const names = visFileNames(files);
+          bar?.phase('drawing');
           for (let i = 0; i < done.length; i++) {
             await saveVisualization(done[i]!.file, done[i]!.detections, path.join(o.saveVis, names[i]!));
-            bar?.update(files.length + i + 1);
+            bar?.update(i + 1);
           }
         }
         bar?.stop();
@@ -86,14 +87,18 @@ export function registerDetect(program: Command): void {
     });
 }
 
-/** A cli-progress bar on stderr when it is a terminal and there is more than one image. */
-async function progressBar(total: number, wanted: boolean): Promise<{ update(n: number): void; stop(): void } | null> {
+/** A cli-progress bar on stderr when it is a terminal and there is more than one image; phases restart it. */
+async function progressBar(total: number, wanted: boolean): Promise<{ update(n: number): void; phase(name: string): void; stop(): void } | null> {
   if (!wanted || !process.stderr.isTTY || total < 2) return null;
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar({
-    format: 'detect [{bar}] {value}/{total} images | {eta_formatted} left', stream: process.stderr, hideCursor: true,
+    format: '{phase} [{bar}] {value}/{total} images | {eta_formatted} left', stream: process.stderr, hideCursor: true,
   }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
+  bar.start(total, 0, { phase: 'detecting' });
   let stopped = false;
-  return { update: (n) => bar.update(n), stop: () => { if (!stopped) { stopped = true; bar.stop(); } } };
+  return {
+    update: (n) => bar.update(n),
+    phase: (name) => { bar.stop(); bar.start(total, 0, { phase: name.padEnd(9) }); },
+    stop: () => { if (!stopped) { stopped = true; bar.stop(); } },
+  };
 }

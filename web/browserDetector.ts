@@ -1,0 +1,84 @@
+// The detector in a browser: the model directory is fetched (config.json + model.safetensors, and enrich.json when
+// present), images are decoded and resized by a canvas, and everything else is the shared DetectorCore.
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernelGaps } from '../src/backend/wasmKernels.ts';
+import { DetectorCore, checkVocabulary, type Detection, type DetectOptions } from '../src/infer/detectorCore.ts';
+import { normalizeAndPad, resizeTarget, type Preprocessed } from '../src/infer/letterbox.ts';
+import { modelFromBytes } from '../src/infer/modelFromBytes.ts';
+
+export type BrowserBackend = 'wasm' | 'webgl' | 'cpu';
+
+/** Starts TF.js on the chosen backend; wasm binaries are served next to the page. */
+export async function initBrowserBackend(name: BrowserBackend, wasmBase = './'): Promise<string> {
+  if (name === 'wasm') {
+    setWasmPaths(new URL(wasmBase, location.href).href);
+    registerWasmKernelGaps();
+  }
+  if (!(await tf.setBackend(name))) throw new Error(`TF.js backend '${name}' is not available in this browser`);
+  await tf.ready();
+  return tf.getBackend();
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r;
+}
+
+/** Image sources a canvas can draw, with their natural size. */
+export type DrawableImage = ImageBitmap | HTMLImageElement | HTMLCanvasElement;
+const sizeOf = (im: DrawableImage): { width: number; height: number } =>
+  im instanceof HTMLImageElement ? { width: im.naturalWidth, height: im.naturalHeight } : { width: im.width, height: im.height };
+
+export class BrowserDetector extends DetectorCore {
+  /** Phrase -> enriched concept text, precomputed in Node (web/enrichVocab.ts): WordNet does not run in a browser. */
+  enrichments: Record<string, string> = {};
+
+  /** Loads `${base}config.json`, `${base}model.safetensors` and, if present, `${base}enrich.json`. */
+  static async load(base: string): Promise<BrowserDetector> {
+    const config = await (await fetchOk(new URL('config.json', base).href)).json();
+    const weights = await (await fetchOk(new URL('model.safetensors', base).href)).arrayBuffer();
+    const { model, settings } = modelFromBytes(config, weights, base);
+    const det = new BrowserDetector(model, settings);
+    const e = await fetch(new URL('enrich.json', base).href).catch(() => null);
+    if (e?.ok) det.enrichments = await e.json();
+    return det;
+  }
+
+  /**
+   * Encodes and caches the phrases. With a model trained on enriched concepts, phrases found in enrich.json use
+   * their "name, definition" text; the others are returned (they run as plain phrases).
+   */
+  setVocabulary(phrases: string[]): { plain: string[] } {
+    checkVocabulary(phrases);
+    const plain: string[] = [];
+    const texts = phrases.map((p) => {
+      if (!this.settings.enrich) return p;
+      const t = this.enrichments[p.trim()] ?? this.enrichments[p.trim().toLowerCase()];
+      if (t === undefined) plain.push(p);
+      return t ?? p;
+    });
+    this.setConcepts(phrases, texts);
+    return { plain };
+  }
+
+  /** Resizes with a canvas as training resized (ResizeSpec), normalises and pads. */
+  preprocess(image: DrawableImage): Preprocessed {
+    const src = sizeOf(image);
+    const t = resizeTarget(src.width, src.height, this.settings.resize);
+    const canvas = document.createElement('canvas');
+    canvas.width = t.width;
+    canvas.height = t.height;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'medium';
+    ctx.drawImage(image, 0, 0, t.width, t.height);
+    const rgba = ctx.getImageData(0, 0, t.width, t.height).data;
+    return normalizeAndPad(rgba, t.width, t.height, 4, src, this.settings.padDivisor, this.settings.normalization);
+  }
+
+  detect(image: DrawableImage, opts: DetectOptions = {}): Detection[] {
+    return this.detectPreprocessed([this.preprocess(image)], opts)[0]!;
+  }
+}
