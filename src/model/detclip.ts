@@ -2,35 +2,14 @@
 // directory format used by `--weights DIR`: config.json (resolved model config) + model.safetensors.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ParamStore } from './params.ts';
-import { ImageEncoder } from './imageEncoder.ts';
-import { TextEncoder } from './text/textEncoder.ts';
+import { buildDetClip, type DetClip } from './buildDetClip.ts';
 import { ModelConfigSchema, type ModelConfig } from '../config/model.ts';
 import { parseStrict } from '../config/strict.ts';
-import { Rng } from '../ops/rng.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import { atomicWriteFileSync } from '../io/atomicWrite.ts';
 import { UserError } from '../cli/userError.ts';
 
-export interface DetClip {
-  cfg: ModelConfig;
-  store: ParamStore;     // every parameter: backbone.*, neck.*, head.*, text.*
-  image: ImageEncoder;
-  text: TextEncoder;
-  dispose(): void;
-}
-
-/** Builds a freshly initialised model; the same seed gives the same weights. */
-export function buildDetClip(cfg: ModelConfig, seed = 0): DetClip {
-  const store = ParamStore.create();
-  const rng = new Rng(seed);
-  const image = new ImageEncoder(store, cfg, rng.fork('image'));
-  const text = new TextEncoder(store.scope('text'), cfg.text, rng.fork('text'));
-  return {
-    cfg, store, image, text,
-    dispose() { text.clearCache(); store.dispose(); },
-  };
-}
+export { buildDetClip, type DetClip } from './buildDetClip.ts';
 
 export const MODEL_FILES = { config: 'config.json', weights: 'model.safetensors' } as const;
 
