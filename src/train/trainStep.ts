@@ -10,6 +10,7 @@ import { lossConfigSchema, type LossConfig } from '../loss/lossConfig.ts';
 import type { TrainConfig } from './trainConfig.ts';
 import type { StepFn } from './trainLoop.ts';
 import type { GradMap } from './gradClip.ts';
+import { variableGrads } from './variableGrads.ts';
 
 /** The library-level loss config from the training config (the one validated at the edge). */
 export function lossConfigFrom(cfg: TrainConfig): LossConfig {
@@ -34,7 +35,7 @@ export function computeGradients(model: DetClip, batch: Batch, lossCfg: LossConf
   });
   const vars = model.store.entries({ trainableOnly: true }).map(([, v]) => v);
   const losses: Record<string, number> = {};
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = variableGrads(() => {
     const images = tf.tensor4d(batch.pixels, [b, batch.height, batch.width, 3]);
     const concepts = model.text.forward(tf.tensor2d(ids, [batch.concepts.length, ctx], 'int32')); // [M_B, D]
     const enc = model.image.encodeImage(images, true);
@@ -45,7 +46,9 @@ export function computeGradients(model: DetClip, batch: Batch, lossCfg: LossConf
       }, targets, lossCfg)
       : computeLosses('imageText', {
         regionEmbeddings: enc.regionEmbeddings,
-        phraseEmbeddings: tf.div(concepts, tf.add(tf.norm(concepts, 2, -1, true), 1e-6)), // [M_B, D] unit
+        // [M_B, D]: unit length times the head's learned similarity scale, so word-region scores are the same
+        // scaled similarities the alignment loss uses (cosines alone span too little for tau = 0.5)
+        phraseEmbeddings: tf.mul(tf.div(concepts, tf.add(tf.norm(concepts, 2, -1, true), 1e-6)), model.image.head.similarityScale()),
         boxes: enc.boxes,
       }, { imageConcepts: batch.imageConcepts }, lossCfg);
     for (const [k, v] of Object.entries(parts)) losses[k] = v!.dataSync()[0]!;

