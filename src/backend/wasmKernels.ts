@@ -2,6 +2,7 @@
 // before setBackend('wasm') runs the kernels' setup functions.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { makeBatchMatMulConfig } from './kernels/batchMatMul.ts';
 import { conv2dBackpropFilterConfig } from './kernels/conv2dBackpropFilter.ts';
 import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput.ts';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './kernels/depthwiseBackprop.ts';
@@ -22,7 +23,7 @@ export const WASM_GAP_KERNELS: KernelConfig[] = [
 ];
 
 /** Built-in wasm kernels replaced by faster compositions (the original stays reachable as a fallback). */
-export const WASM_FASTER_KERNELS = ['Conv2DBackpropInput', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Unpack'] as const;
+export const WASM_FASTER_KERNELS = ['BatchMatMul', 'Conv2DBackpropInput', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Unpack'] as const;
 
 const originals = new Map<string, KernelConfig>();
 
@@ -58,6 +59,7 @@ export function registerWasmKernelGaps(): void {
   for (const k of WASM_GAP_KERNELS) {
     if (tf.getKernel(k.kernelName, 'wasm') == null) tf.registerKernel(k);
   }
+  override('BatchMatMul', makeBatchMatMulConfig);
   override('Conv2DBackpropInput', nhwcOrOriginal(conv2dBackpropInputConfig));
   override('GatherV2', makeGatherV2Config);
   override('Identity', makeIdentityConfig);

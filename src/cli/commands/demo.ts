@@ -10,9 +10,9 @@ export function registerDemo(program: Command): void {
     .option('--data <dir>', 'OVD-MNIST folder (created if absent)')
     .option('--out <dir>', 'run folder (default runs/demo)')
     .option('--quiet', 'no progress bar')
-    .option('--no-enrich', 'detection concepts as bare names instead of "name, definition"')
+    .option('--enrich', 'detection concepts as "name, definition" (WordNet) instead of bare names')
     .argument('[overrides...]', 'key=value overrides, as for `detclip train`')
-    .action(async (overrides: string[], o: { quick?: boolean; data?: string; out?: string; quiet?: boolean; enrich: boolean }, cmd: Command) => {
+    .action(async (overrides: string[], o: { quick?: boolean; data?: string; out?: string; quiet?: boolean; enrich?: boolean }, cmd: Command) => {
       await initBackend(globalOpts(cmd).backend);
       const { runDemo, formatDemoTable } = await import('../../train/demo.ts');
       const r = await runDemo({ quick: o.quick, dataDir: o.data, out: o.out, overrides, quiet: o.quiet, enrich: o.enrich });

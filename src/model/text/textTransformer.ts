@@ -4,6 +4,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { CLIP_EOT, layerNormEpsOf, type TextEncoderConfig } from './config.ts';
 import { blockPrefix } from './textParams.ts';
+import { layerNorm, linear as linearW, quickGelu } from '../../ops/fusedLayers.ts';
+
+/** x [R, in] · w[out, in]ᵀ + b (hand-written gradient: saves x and w only). */
+const linear = (x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D => linearW(x, w as tf.Tensor2D, b as tf.Tensor1D | undefined);
 
 export type ParamGetter = (name: string) => tf.Tensor;
 
@@ -15,17 +19,6 @@ export interface TextTrace {
   features: tf.Tensor2D; // [N, D] projected EOT rows, not normalised
 }
 
-/** x [R, in] @ w[out, in]ᵀ + b. The explicit transpose is ~10x faster on wasm than matMul's transposeB flag. */
-function linear(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
-  const y = tf.matMul(x, tf.transpose(w as tf.Tensor2D)) as tf.Tensor2D;
-  return b ? tf.add(y, b) as tf.Tensor2D : y;
-}
-
-function layerNorm<T extends tf.Tensor>(x: T, w: tf.Tensor, b: tf.Tensor, eps: number): T {
-  const { mean, variance } = tf.moments(x, -1, true); // biased variance, as torch
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w), b);
-}
-
 /** Additive causal mask [L, L]: 0 on and below the diagonal, -1e9 above. Built from JS values (no comparisons on the tape). */
 function causalMask(L: number): tf.Tensor2D {
   const m = new Float32Array(L * L);
@@ -34,7 +27,7 @@ function causalMask(L: number): tf.Tensor2D {
 }
 
 function activation(x: tf.Tensor2D, kind: TextEncoderConfig['activation']): tf.Tensor2D {
-  if (kind === 'quickgelu') return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+  if (kind === 'quickgelu') return quickGelu(x);
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)); // exact erf GELU
 }
 
