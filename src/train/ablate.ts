@@ -50,18 +50,22 @@ export async function runAblations(o: AblateOptions): Promise<AblationRow[]> {
     log(`ablation '${v.name}' (${v.overrides.join(' ') || 'no change'}): ${o.steps} steps`);
     const t = await trainDetClip({ model: recipe.model, train: recipe.train, data: ovdMnistDataConfig(o.dataDir), outDir: out, quiet: true });
     t.model.dispose();
-    const pairTimes = readMetrics(path.join(out, 'metrics.jsonl')).filter((r) => r.kind === 'imageText');
-    // time per pair step from consecutive records' timestamps
-    const all = readMetrics(path.join(out, 'metrics.jsonl'));
+    // time per pair step: the gap before each image-text record of the metrics log
+    const log = readMetrics(path.join(out, 'metrics.jsonl'));
     let pairSeconds = 0;
-    for (let i = 1; i < all.length; i++) if (all[i]!.kind === 'imageText') pairSeconds += (all[i]!.time as number) - (all[i - 1]!.time as number);
+    let pairSteps = 0;
+    for (let i = 1; i < log.length; i++) {
+      if (log[i]!.kind !== 'imageText') continue;
+      pairSeconds += (log[i]!.time as number) - (log[i - 1]!.time as number);
+      pairSteps++;
+    }
     const { model, extra } = loadModelDir(t.modelDir);
     const det = new Detector(model, inferenceSettings(model, extra));
     const ev = await evaluateDetector(det, path.join(o.dataDir, 'val.json'), { limit: o.evalImages });
     det.dispose();
     const row: AblationRow = {
       name: v.name, paper: v.paper, overrides: v.overrides, baseAP50: ev.base!.AP50, novelAP50: ev.novel!.AP50, AP: ev.stats.AP!,
-      secondsPerPairStep: pairTimes.length ? pairSeconds / pairTimes.length : NaN, seconds: t.seconds,
+      secondsPerPairStep: pairSteps ? pairSeconds / pairSteps : NaN, seconds: t.seconds,
     };
     rows.push(row);
     log(`  base AP50 ${row.baseAP50.toFixed(3)}  novel AP50 ${row.novelAP50.toFixed(3)}  AP ${row.AP.toFixed(3)}`);
