@@ -51,12 +51,12 @@ export async function runAblations(o: AblateOptions): Promise<AblationRow[]> {
     const t = await trainDetClip({ model: recipe.model, train: recipe.train, data: ovdMnistDataConfig(o.dataDir), outDir: out, quiet: true });
     t.model.dispose();
     // time per pair step: the gap before each image-text record of the metrics log
-    const log = readMetrics(path.join(out, 'metrics.jsonl'));
+    const records = readMetrics(path.join(out, 'metrics.jsonl'));
     let pairSeconds = 0;
     let pairSteps = 0;
-    for (let i = 1; i < log.length; i++) {
-      if (log[i]!.kind !== 'imageText') continue;
-      pairSeconds += (log[i]!.time as number) - (log[i - 1]!.time as number);
+    for (let i = 1; i < records.length; i++) {
+      if (records[i]!.kind !== 'imageText') continue;
+      pairSeconds += (records[i]!.time as number) - (records[i - 1]!.time as number);
       pairSteps++;
     }
     const { model, extra } = loadModelDir(t.modelDir);
