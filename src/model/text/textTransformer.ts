@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CLIP_EOT, layerNormEpsOf, type TextEncoderConfig } from './config.ts';
 import { blockPrefix } from './textParams.ts';
-import { layerNorm, linear as linearW, quickGelu } from '../../ops/fusedLayers.ts';
+import { layerNorm, linear as linearW, mlpQuickGelu, quickGelu } from '../../ops/fusedLayers.ts';
 
 /** x [R, in] · w[out, in]ᵀ + b (hand-written gradient: saves x and w only). */
 const linear = (x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D => linearW(x, w as tf.Tensor2D, b as tf.Tensor1D | undefined);
@@ -50,8 +50,10 @@ function residualBlock(x: tf.Tensor3D, p: ParamGetter, i: number, cfg: TextEncod
   const [N, L, W] = x.shape;
   x = tf.add(x, selfAttention(layerNorm(x, p(`${pre}ln_1.weight`), p(`${pre}ln_1.bias`), eps), p, `${pre}attn.`, cfg.heads, mask));
   const h = tf.reshape(layerNorm(x, p(`${pre}ln_2.weight`), p(`${pre}ln_2.bias`), eps), [N * L, W]) as tf.Tensor2D;
-  const mlp = linear(activation(linear(h, p(`${pre}mlp.c_fc.weight`), p(`${pre}mlp.c_fc.bias`)), cfg.activation),
-    p(`${pre}mlp.c_proj.weight`), p(`${pre}mlp.c_proj.bias`));
+  const [wFc, bFc, wProj, bProj] = ['c_fc.weight', 'c_fc.bias', 'c_proj.weight', 'c_proj.bias'].map((n) => p(`${pre}mlp.${n}`));
+  const mlp = cfg.activation === 'quickgelu'
+    ? mlpQuickGelu(h, wFc as tf.Tensor2D, bFc as tf.Tensor1D, wProj as tf.Tensor2D, bProj as tf.Tensor1D) // activation recomputed in backward
+    : linear(activation(linear(h, wFc!, bFc), cfg.activation), wProj!, bProj);
   return tf.add(x, tf.reshape(mlp, [N, L, W]));
 }
 
