@@ -127,9 +127,10 @@ export function ovdMnistDataConfig(dir: string, o: OvdMnistConfigOptions = {}): 
       { kind: 'imageText', format: 'pairs', file: p('pairs.jsonl') },
     ],
     ratios: o.ratios ?? { detection: 1, grounding: 1, imageText: 1 },
-    detection: { batchSize: o.batchSize ?? 8, resize: { mode: 'square', size }, flipProb: 0.5, padDivisor: 32 },
+    // No flips: digits are chiral (a mirrored 2 is no 2) and captions say "left of" / "right of".
+    detection: { batchSize: o.batchSize ?? 8, resize: { mode: 'square', size }, flipProb: 0, padDivisor: 32 },
     grounding: { batchSize: o.batchSize ?? 8, resize: { mode: 'square', size }, flipProb: 0, padDivisor: 32 },
-    imageText: { batchSize: o.pairsBatchSize ?? 32, resize: { mode: 'square', size: pairsSize }, flipProb: 0.5, padDivisor: 32 },
+    imageText: { batchSize: o.pairsBatchSize ?? 32, resize: { mode: 'square', size: pairsSize }, flipProb: 0, padDivisor: 32 },
     conceptDictionary: p('concepts.json'),
     enrich: o.enrich ?? true,
   }, `OVD-MNIST preset (${dir})`);

@@ -28,7 +28,7 @@ export interface DemoResult { outDir: string; seconds: number; eval: Omit<Detect
 
 /** Demo sizes: the full demo fits 10 minutes on 2 cores; quick (tests) about a minute. */
 const SIZES = {
-  full: { train: 6000, val: 500, poolLimit: undefined as number | undefined, steps: 800, evalImages: undefined as number | undefined },
+  full: { train: 6000, val: 500, poolLimit: undefined as number | undefined, steps: 1100, evalImages: undefined as number | undefined },
   quick: { train: 150, val: 20, poolLimit: 60, steps: 6, evalImages: 20 },
 };
 

@@ -41,6 +41,11 @@ export const trainConfigSchema = z.strictObject({
     center: z.number().min(0),
     contrastive: z.number().min(0),
   }),
+  // Sigmoid focal loss of the alignment term (ATSS / GLIP: alpha 0.25, gamma 2; not reported in the paper).
+  focal: z.strictObject({
+    alpha: z.number().max(1),                     // weight of positives; < 0 = none
+    gamma: z.number().min(0),
+  }).default({ alpha: 0.25, gamma: 2 }),
   imageText: z.strictObject({
     k: z.number().int().positive(),               // proposals kept per image after NMS (paper: 100)
     nmsThreshold: z.number().gt(0).max(1),        // proposal NMS IoU (not reported)
@@ -73,6 +78,7 @@ function paper(lr: number, detBatch: number): TrainConfig {
       imageText: { batchSize: 6144, shortSide: 320, maxSide: 320, ratio: 1, negatives: 0 },
     },
     loss: { ...PAPER_LOSS },
+    focal: { alpha: 0.25, gamma: 2 },
     imageText: { ...PAPER_IMAGE_TEXT },
   };
 }
@@ -87,8 +93,9 @@ export function preset(name: PresetName): TrainConfig {
       // textLrMult 1: the paper's x0.1 protects a pretrained (FILIP) text tower; the tiny tower starts from scratch.
       c.train = { ...c.train, steps: 300, warmup: 20, gradClip: 5, checkpointEvery: 100, evalEvery: 150, plotEvery: 50, textLrMult: 1 };
       c.data = {
-        detection: { batchSize: 8, shortSide: 128, maxSide: 128, ratio: 1, negatives: 20 },
-        grounding: { batchSize: 8, shortSide: 128, maxSide: 128, ratio: 1, negatives: 20 },
+        // batch 4: from scratch, twice the steps beat twice the batch for the same images (0.240 vs 0.194 AP50)
+        detection: { batchSize: 4, shortSide: 128, maxSide: 128, ratio: 1, negatives: 20 },
+        grounding: { batchSize: 4, shortSide: 128, maxSide: 128, ratio: 1, negatives: 20 },
         imageText: { batchSize: 32, shortSide: 64, maxSide: 64, ratio: 1, negatives: 0 },
       };
       // k = 100 of ~2,000 anchors at 320 px in the paper (5 %); a 64 px pair has 84 anchors: keep the same share.

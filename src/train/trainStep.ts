@@ -17,6 +17,7 @@ export function lossConfigFrom(cfg: TrainConfig): LossConfig {
   const it = cfg.imageText;
   return lossConfigSchema.parse({
     weights: cfg.loss,
+    focal: cfg.focal,
     imageText: { tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric, topK: it.k, nmsThreshold: it.nmsThreshold },
   });
 }

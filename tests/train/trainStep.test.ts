@@ -68,3 +68,8 @@ test('grounding has no localisation loss; with DCN its alignment gradient still 
     model.dispose();
   }
 });
+
+test('lossConfigFrom carries the focal parameters of the training config (default ATSS 0.25 / 2)', () => {
+  assert.deepEqual(lossConfigFrom(resolveRecipe('tiny').train).focal, { alpha: 0.25, gamma: 2 });
+  assert.deepEqual(lossConfigFrom(resolveRecipe('tiny', ['focal.gamma=1', 'focal.alpha=0.5']).train).focal, { alpha: 0.5, gamma: 1 });
+});

@@ -18,6 +18,7 @@ export interface AtssHeadConfig {
   priorProb: number;
   regActivation: 'exp' | 'relu';
   logitScaleInit: number;
+  towerInit?: 'normal' | 'kaiming';
   /** Stride of each input level (one learnable regression scale per level). */
   strides: number[];
 }
@@ -44,8 +45,8 @@ class DeformableClsConv {
   private readonly convOffset: Conv2d | null;
   private readonly gn: GroupNorm;
 
-  constructor(store: ParamStore, ch: number, groups: number, useDcn: boolean, rng: InitRng) {
-    this.conv = new Conv2d(store.scope('conv'), { inChannels: ch, outChannels: ch, kernel: 3, init: 'normal', std: 0.01 }, rng);
+  constructor(store: ParamStore, ch: number, groups: number, useDcn: boolean, rng: InitRng, init: 'normal' | 'kaiming' = 'normal') {
+    this.conv = new Conv2d(store.scope('conv'), { inChannels: ch, outChannels: ch, kernel: 3, init, std: 0.01 }, rng);
     // Zero init (mmcv): training starts from the plain conv with mask 0.5 everywhere.
     this.convOffset = useDcn ? new Conv2d(store.scope('conv_offset'), { inChannels: ch, outChannels: 3 * TAPS, kernel: 3, bias: true, init: 'zeros' }, rng) : null;
     this.gn = new GroupNorm(store.scope('gn'), groups, ch);
@@ -89,9 +90,10 @@ export class AtssHead {
   constructor(store: ParamStore, readonly cfg: AtssHeadConfig, rng: InitRng) {
     const c = cfg.inChannels;
     const g = cfg.gnGroups;
-    const conv = { inChannels: c, outChannels: c, kernel: 3, groups: g, init: 'normal' as const, std: 0.01 };
+    const init = cfg.towerInit ?? 'normal';
+    const conv = { inChannels: c, outChannels: c, kernel: 3, groups: g, init, std: 0.01 };
     for (let i = 0; i < cfg.towerConvs; i++) this.regConvs.push(new ConvGnRelu(store.scope(`reg_convs.${i}`), conv, rng));
-    this.clsFirst = new DeformableClsConv(store.scope('cls_convs.0'), c, g, cfg.useDcn, rng);
+    this.clsFirst = new DeformableClsConv(store.scope('cls_convs.0'), c, g, cfg.useDcn, rng, init);
     for (let i = 1; i < cfg.towerConvs; i++) this.clsConvs.push(new ConvGnRelu(store.scope(`cls_convs.${i}`), conv, rng));
     const pred = (name: string, out: number): Conv2d => new Conv2d(store.scope(name), { inChannels: c, outChannels: out, kernel: 3, bias: true, init: 'normal', std: 0.01 }, rng);
     this.atssReg = pred('atss_reg', 4);

@@ -20,10 +20,11 @@ export interface TextEncoderConfig {
   layerNormEps?: number;
   /**
    * How a concept's tokens become one vector: 'eot' (CLIP/FILIP, default: the first EOT row) or 'mean' (mean of
-   * the rows from the first word to EOT). 'mean' is for towers trained from scratch (the tiny preset): at random
-   * init the EOT row is nearly the same for every concept and joint training stays stuck there.
+   * the rows from the first word to EOT) or 'words' (mean of the word rows only). The mean poolings are for towers
+   * trained from scratch: at random init the EOT row is nearly the same for every concept and joint training stays
+   * stuck there; 'words' (the tiny preset) shares no pooled row between concepts at all.
    */
-  pooling?: 'eot' | 'mean';
+  pooling?: 'eot' | 'mean' | 'words';
 }
 
 const posInt = z.number().int().positive();
@@ -38,7 +39,7 @@ export const TextEncoderConfigSchema = z.strictObject({
   activation: z.enum(['quickgelu', 'gelu']),
   mlpWidth: posInt.optional(),
   layerNormEps: z.number().positive().optional(),
-  pooling: z.enum(['eot', 'mean']).optional(),
+  pooling: z.enum(['eot', 'mean', 'words']).optional(),
 }).refine((c) => c.width % c.heads === 0, { message: 'width must be divisible by heads', path: ['heads'] });
 
 export const CLIP_SOT = 49406;

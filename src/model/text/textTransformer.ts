@@ -86,8 +86,11 @@ function eotPoolWeights(ids: tf.Tensor2D): tf.Tensor3D {
   return (L > 1 ? tf.reshape(tf.cast(tf.oneHot(tf.argMax(ids, 1), L), 'float32'), [N, 1, L]) : tf.ones([N, 1, 1])) as tf.Tensor3D;
 }
 
-/** [N, 1, L] uniform weights over the rows after SOT up to and including the first EOT (constants: read on the CPU). */
-function meanPoolWeights(ids: tf.Tensor2D): tf.Tensor3D {
+/**
+ * [N, 1, L] uniform weights over the rows after SOT up to the first EOT, EOT included ('mean') or not ('words':
+ * only the word rows, so that concepts share no pooled row; EOT alone for an empty concept). Constants: read on the CPU.
+ */
+function meanPoolWeights(ids: tf.Tensor2D, withEot: boolean): tf.Tensor3D {
   const [N, L] = ids.shape;
   const v = ids.dataSync();
   const w = new Float32Array(N * L);
@@ -95,7 +98,8 @@ function meanPoolWeights(ids: tf.Tensor2D): tf.Tensor3D {
     let end = L - 1;
     for (let p = 0; p < L; p++) if (v[n * L + p] === CLIP_EOT) { end = p; break; }
     const start = Math.min(1, end);
-    for (let p = start; p <= end; p++) w[n * L + p] = 1 / (end - start + 1);
+    const last = withEot || end - 1 < start ? end : end - 1;
+    for (let p = start; p <= last; p++) w[n * L + p] = 1 / (last - start + 1);
   }
   return tf.tensor3d(w, [N, 1, L]);
 }
@@ -113,7 +117,7 @@ export function textTransformer(p: ParamGetter, cfg: TextEncoderConfig, ids: tf.
   // One tidy per block: intermediates go at once (what the tape saves for backward it keeps alive itself).
   for (let i = 0; i < cfg.layers; i++) blocks.push((x = tf.tidy(() => residualBlock(x, p, i, cfg, mask))));
   const hidden = layerNorm(x, p('ln_final.weight'), p('ln_final.bias'), layerNormEpsOf(cfg));
-  const pick = cfg.pooling === 'mean' ? meanPoolWeights(ids) : eotPoolWeights(ids); // [N, 1, L]
+  const pick = cfg.pooling === 'mean' || cfg.pooling === 'words' ? meanPoolWeights(ids, cfg.pooling === 'mean') : eotPoolWeights(ids); // [N, 1, L]
   const pooled = tf.reshape(tf.matMul(pick, hidden), [N, cfg.width]) as tf.Tensor2D; // [N, W]
   const features = tf.matMul(pooled, p('text_projection') as tf.Tensor2D) as tf.Tensor2D; // [N, D]
   return { embeddings, blocks, hidden, features };

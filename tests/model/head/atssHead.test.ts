@@ -16,6 +16,20 @@ function levels(b: number, seed = 1): tf.Tensor4D[] {
 describe('ATSS head', () => {
   before(setupBackend);
 
+  it("towerInit: std-0.01 normal by default (mmdet), Kaiming (fan-out) when 'kaiming'", () => {
+    const stdOf = (t: tf.Tensor): number => Math.sqrt(tf.tidy(() => tf.mean(tf.square(t)).dataSync()[0]!));
+    for (const [init, expected] of [[undefined, 0.01], ['kaiming', Math.sqrt(2 / (9 * 8))]] as const) {
+      const store = ParamStore.create();
+      new AtssHead(store.scope('head'), { ...CFG, inChannels: 8, towerInit: init }, new Rng(3));
+      for (const n of ['head.reg_convs.0.conv.weight', 'head.cls_convs.0.conv.weight', 'head.cls_convs.1.conv.weight']) {
+        const got = stdOf(store.get(n));
+        assert.ok(Math.abs(got / expected - 1) < 0.2, `${init ?? 'default'} ${n}: std ${got} vs ${expected}`);
+      }
+      assert.ok(stdOf(store.get('head.region_embed.weight')) < 0.012, 'prediction convs keep std 0.01');
+      store.dispose();
+    }
+  });
+
   it('shapes, unit-length embeddings, positive ltrb, names; no leak', async () => {
     const store = ParamStore.create();
     const head = new AtssHead(store.scope('head'), CFG, new Rng(2));

@@ -165,8 +165,8 @@ test('gelu activation and non-default MLP width run and keep shapes', async () =
   });
 });
 
-test("pooling 'mean' averages the ln_final rows from the first word to EOT, then projects", async () => {
-  const cfg = { ...TEXT_PRESETS.tiny, pooling: 'mean' as const };
+for (const [pooling, rows] of [['mean', [[1, 2, 3], [1]]], ['words', [[1, 2], [1]]]] as const) test(`pooling '${pooling}' averages the expected ln_final rows, then projects`, async () => {
+  const cfg = { ...TEXT_PRESETS.tiny, pooling };
   const store = ParamStore.create();
   const enc = new TextEncoder(store, cfg, new Rng(11));
   await expectNoLeak(() => {
@@ -174,11 +174,11 @@ test("pooling 'mean' averages the ln_final rows from the first word to EOT, then
     const tr = enc.trace(ids);
     const hidden = tr.hidden.arraySync() as number[][][]; // [2, L, W]
     const proj = store.get('text_projection').arraySync() as number[][]; // [W, D]
-    // 'white three' -> [SOT, white, three, EOT, 0...]: rows 1..3; '' -> [SOT, EOT, ...]: row 1 only
-    const expectedPooled = [[1, 2, 3], [1]].map((rowsOf, n) => hidden[n]![0]!.map((_, c) => rowsOf.reduce((a, r) => a + hidden[n]![r]![c]!, 0) / rowsOf.length));
+    // 'white three' -> [SOT, white, three, EOT, 0...]: rows 1..3 (mean) or 1..2 (words); '' -> [SOT, EOT, ...]: row 1 only
+    const expectedPooled = rows.map((rowsOf, n) => hidden[n]![0]!.map((_, c) => rowsOf.reduce((a, r) => a + hidden[n]![r]![c]!, 0) / rowsOf.length));
     const expected = expectedPooled.map((p) => proj[0]!.map((_, d) => p.reduce((a, v, c) => a + v * proj[c]![d]!, 0)));
     const got = enc.forward(ids);
-    assertClose(got.dataSync(), expected.flat(), { rtol: 1e-4, atol: 1e-5, what: 'mean-pooled features' });
+    assertClose(got.dataSync(), expected.flat(), { rtol: 1e-4, atol: 1e-5, what: `${pooling}-pooled features` });
     tf.dispose([ids, got, tr as unknown as tf.TensorContainer]);
   });
   store.dispose();

@@ -10,7 +10,7 @@ import { Rng } from '../../../src/ops/rng.ts';
 
 before(setupBackend);
 
-for (const pooling of ['eot', 'mean'] as const) {
+for (const pooling of ['eot', 'mean', 'words'] as const) {
   test(`forward on short concepts (${pooling} pooling) equals the full 16-token forward`, async () => {
     const store = ParamStore.create();
     const cfg = { vocabSize: 49408, contextLength: 16, width: 32, heads: 4, layers: 2, outputDim: 24, activation: 'quickgelu' as const, pooling };
