@@ -111,7 +111,7 @@ export const MODEL_PRESETS = {
     backbone: { type: 'tiny', channels: [16, 32, 64, 96, 128], blocks: [1, 1, 1, 1], gnGroups: 8 },
     fpn: { outChannels: 64, extraLevels: 0 },
     head: { towerConvs: 2, gnGroups: 8, useDcn: true, embedDim: 64, priorProb: 0.01, regActivation: 'exp', logitScaleInit: 10, anchorScale: 8, towerInit: 'kaiming' },
-    text: { vocabSize: CLIP_VOCAB, contextLength: 16, width: 64, heads: 4, layers: 2, outputDim: 64, activation: 'quickgelu', pooling: 'words' },
+    text: { vocabSize: CLIP_VOCAB, contextLength: 16, width: 64, heads: 4, layers: 2, outputDim: 64, activation: 'quickgelu', pooling: 'words', tokenInitStd: 1 },
     input: { height: 128, width: 128 },
   },
   /** ATSS R-50-FPN (mmdet: frozen BN, frozen stem + layer1). */

@@ -25,6 +25,12 @@ export interface TextEncoderConfig {
    * stuck there; 'words' (the tiny preset) shares no pooled row between concepts at all.
    */
   pooling?: 'eot' | 'mean' | 'words';
+  /**
+   * Init std of the token embedding (open_clip: 0.02). With 0.02 the residual branches outweigh the token at init,
+   * so every concept carries the same SOT/position component (init cosine ~0.6 between single words); a tower
+   * trained from scratch starts better separated with a larger value.
+   */
+  tokenInitStd?: number;
 }
 
 const posInt = z.number().int().positive();
@@ -40,6 +46,7 @@ export const TextEncoderConfigSchema = z.strictObject({
   mlpWidth: posInt.optional(),
   layerNormEps: z.number().positive().optional(),
   pooling: z.enum(['eot', 'mean', 'words']).optional(),
+  tokenInitStd: z.number().positive().optional(),
 }).refine((c) => c.width % c.heads === 0, { message: 'width must be divisible by heads', path: ['heads'] });
 
 export const CLIP_SOT = 49406;

@@ -20,7 +20,7 @@ export function textParamSpecs(cfg: TextEncoderConfig): ParamSpec[] {
   const projStd = W ** -0.5 * (2 * cfg.layers) ** -0.5;
   const fcStd = (2 * W) ** -0.5;
   const specs: ParamSpec[] = [
-    { name: 'token_embedding.weight', shape: [cfg.vocabSize, W], init: { std: 0.02 } },
+    { name: 'token_embedding.weight', shape: [cfg.vocabSize, W], init: { std: cfg.tokenInitStd ?? 0.02 } },
     { name: 'positional_embedding', shape: [cfg.contextLength, W], init: { std: 0.01 } },
   ];
   for (let i = 0; i < cfg.layers; i++) {

@@ -148,6 +148,19 @@ test('a fresh encoder creates open_clip-named parameters with open_clip init sca
   });
 });
 
+test('tokenInitStd sets the token-embedding init std (default open_clip 0.02)', async () => {
+  await expectNoLeak(() => {
+    for (const [std, expected] of [[undefined, 0.02], [1, 1]] as const) {
+      const store = ParamStore.create();
+      const enc = new TextEncoder(store, { ...TEXT_PRESETS.tiny, tokenInitStd: std }, new Rng(4));
+      const got = tf.tidy(() => tf.moments(store.get('token_embedding.weight')).variance.sqrt().dataSync()[0]!);
+      assert.ok(Math.abs(got / expected - 1) < 0.01, `std ${got} vs ${expected}`);
+      enc.dispose();
+      store.dispose();
+    }
+  });
+});
+
 test('gelu activation and non-default MLP width run and keep shapes', async () => {
   await expectNoLeak(() => {
     const store = ParamStore.create();
