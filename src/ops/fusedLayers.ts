@@ -53,17 +53,18 @@ export function layerNorm<T extends tf.Tensor>(x: T, w: tf.Tensor, b: tf.Tensor,
   })(x, w, b) as T;
 }
 
+/** d/dx x·σ(ax) = σ + a·x·σ·(1 - σ) at a = 1.702, given s = σ(1.702x). */
+function quickGeluDerivative(x: tf.Tensor, s: tf.Tensor): tf.Tensor {
+  return tf.add(s, tf.mul(tf.mul(x, 1.702), tf.mul(s, tf.sub(1, s))));
+}
+
 /** QuickGELU x·σ(1.702x) (OpenAI CLIP). Saves x only. */
 export function quickGelu<T extends tf.Tensor>(x: T): T {
   return tf.customGrad((xi, save) => {
     (save as tf.GradSaveFunc)([xi as tf.Tensor]);
     return {
       value: tf.mul(xi as tf.Tensor, tf.sigmoid(tf.mul(xi as tf.Tensor, 1.702))),
-      gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {
-        const s = tf.sigmoid(tf.mul(xs!, 1.702));
-        // d/dx x·σ(ax) = σ + a·x·σ·(1 - σ)
-        return [tf.mul(dy, tf.add(s, tf.mul(tf.mul(xs!, 1.702), tf.mul(s, tf.sub(1, s)))))];
-      },
+      gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => [tf.mul(dy, quickGeluDerivative(xs!, tf.sigmoid(tf.mul(xs!, 1.702))))],
     };
   })(x) as T;
 }
@@ -84,7 +85,7 @@ export function mlpQuickGelu(h: tf.Tensor2D, wFc: tf.Tensor2D, bFc: tf.Tensor1D,
         const s = tf.sigmoid(tf.mul(pre!, 1.702));
         const gs = tf.mul(pre!, s);
         const dg = tf.matMul(dy, wps!); // [R, hidden]
-        const da = tf.mul(dg, tf.add(s, tf.mul(tf.mul(pre!, 1.702), tf.mul(s, tf.sub(1, s)))));
+        const da = tf.mul(dg, quickGeluDerivative(pre!, s));
         return [
           tf.matMul(da, wfs!), // dh [R, in]
           tf.matMul(da, hs!, true, false), // dWfc [hidden, in]

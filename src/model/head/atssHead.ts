@@ -8,6 +8,10 @@ import { ConvGnRelu } from '../layers/convGnRelu.ts';
 import { GroupNorm } from '../layers/groupNorm.ts';
 import { biasForPrior, fillInit, type InitRng } from '../layers/init.ts';
 import { deformConv2d } from '../../ops/deformConv2d.ts';
+import type { HeadConfig } from '../../config/model.ts';
+
+/** Init of the tower convs (see HeadSchema.towerInit). */
+type TowerInit = NonNullable<HeadConfig['towerInit']>;
 
 export interface AtssHeadConfig {
   inChannels: number;
@@ -18,7 +22,7 @@ export interface AtssHeadConfig {
   priorProb: number;
   regActivation: 'exp' | 'relu';
   logitScaleInit: number;
-  towerInit?: 'normal' | 'kaiming';
+  towerInit?: TowerInit;
   /** Stride of each input level (one learnable regression scale per level). */
   strides: number[];
 }
@@ -45,7 +49,7 @@ class DeformableClsConv {
   private readonly convOffset: Conv2d | null;
   private readonly gn: GroupNorm;
 
-  constructor(store: ParamStore, ch: number, groups: number, useDcn: boolean, rng: InitRng, init: 'normal' | 'kaiming' = 'normal') {
+  constructor(store: ParamStore, ch: number, groups: number, useDcn: boolean, rng: InitRng, init: TowerInit = 'normal') {
     this.conv = new Conv2d(store.scope('conv'), { inChannels: ch, outChannels: ch, kernel: 3, init, std: 0.01 }, rng);
     // Zero init (mmcv): training starts from the plain conv with mask 0.5 everywhere.
     this.convOffset = useDcn ? new Conv2d(store.scope('conv_offset'), { inChannels: ch, outChannels: 3 * TAPS, kernel: 3, bias: true, init: 'zeros' }, rng) : null;
