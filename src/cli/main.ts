@@ -9,7 +9,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerAblate } from './commands/ablate.ts';
 import { registerDetect } from './commands/detect.ts';
-import { UserError } from './userError.ts';
+import { DetclipError } from '../errors.ts';
 
 export function buildProgram(): Command {
   const program = new Command('detclip')
@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`detclip: error: ${msg.split('\n')[0]}\n`);
-    if (!(err instanceof UserError) && process.env.DETCLIP_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    if (!(err instanceof DetclipError) && process.env.DETCLIP_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,7 +1,7 @@
 // Model configuration: zod schema (strict) and typed presets. `resolveModelConfig(name, overrides)` is the entry.
 import { z } from 'zod';
 import { parseStrict, suggest } from './strict.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { TextEncoderConfigSchema, CLIP_VOCAB } from '../model/text/config.ts';
 
 const posInt = z.number().int().positive();

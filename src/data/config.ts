@@ -4,7 +4,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { parseStrict } from '../config/strict.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import type { SampleKind } from './types.ts';
 
 const resizeSchema = z.discriminatedUnion('mode', [

@@ -1,7 +1,7 @@
 // The training data loader: one data kind per iteration, picked by the configured ratios (seeded), its batch
 // drawn from that kind's sources, concepts completed, images loaded by the worker pool, then collated.
 // Everything random hangs off Rng.fork(iteration), so batches are reproducible and resumable.
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { Rng } from '../ops/rng.ts';
 import { collate } from './collate.ts';
 import { dictionaryTexts, loadConceptDictionary } from './conceptDictionary.ts';

@@ -1,5 +1,5 @@
 // One entry point from a source description (kind, format, file) to its reader.
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { openCoco } from './cocoReader.ts';
 import type { SourceConfig } from './config.ts';
 import { DataFileError } from './fileHelpers.ts';

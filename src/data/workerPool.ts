@@ -8,10 +8,15 @@ interface Pending { resolve: (r: LoadedImage) => void; reject: (e: Error) => voi
 
 interface Slot { worker: Worker; busy: number }
 
-/** Worker bootstrap: register tsx's loader in the thread, then import the TypeScript entry. */
+/**
+ * Worker bootstrap. From the TypeScript sources (tests, `tsx`) register tsx's loader in the thread first;
+ * from the compiled package (dist/*.js) import the JavaScript entry directly, with no loader.
+ */
 function bootstrapCode(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './imageWorker.ts' : './imageWorker.js', import.meta.url).href;
+  if (!fromSource) return `import(${JSON.stringify(entry)});`;
   const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./imageWorker.ts', import.meta.url).href;
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
 }
 

@@ -1,5 +1,5 @@
 // COCO bbox AP exactly as pycocotools' COCOeval (evaluate, accumulate, summarize) computes it.
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { evaluateAndAccumulate, type Accumulated } from './engine.ts';
 import { AREA_RANGES, COCO_MAX_DETS, IOU_THRESHOLDS, iouIndex, RECALL_THRESHOLDS } from './params.ts';
 import { prepareDetections, prepareGroundTruth, type Detections, type GroundTruth } from './prepare.ts';

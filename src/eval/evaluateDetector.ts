@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Detector } from '../infer/detector.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { evaluateCoco, evaluateLvis, evaluateLvisFixed, readJsonFile, type CocoDataset, type CocoResult } from './index.ts';
 
 export type EvalProtocol = 'coco' | 'lvis' | 'lvis-fixed';

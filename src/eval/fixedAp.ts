@@ -1,7 +1,7 @@
 // LVIS fixed AP (Dave et al. 2021, "Evaluating large-vocabulary object detectors: the devil is in the details";
 // the protocol DetCLIPv2, GLIP and YOLO-World report): keep the top K detections of each category over the whole
 // dataset (ties in list order, as Python's stable sort keeps them), no per-image cap, then LVIS evaluation.
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { evaluateLvisPrepared, topPerGroup } from './lvisEval.ts';
 import { FIXED_AP_TOP_PER_CATEGORY } from './params.ts';
 import { prepareDetections, prepareGroundTruth, type Detections, type GroundTruth } from './prepare.ts';

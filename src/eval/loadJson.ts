@@ -3,7 +3,7 @@
 // never lives in memory as millions of objects (nor hits V8's string-length limit).
 import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { DetectionsBuilder, prepareGroundTruth, type Detections, type GroundTruth, type Protocol } from './prepare.ts';
 
 function readBytes(path: string): Buffer {

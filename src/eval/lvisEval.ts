@@ -5,7 +5,7 @@
 //   image's neg_category_ids; others are dropped;
 // - an unmatched detection on a category in the image's not_exhaustive_category_ids is ignored;
 // - no crowd handling (lvis-api passes iscrowd = 0); an annotation's own `ignore` flag is honoured.
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { perCategoryAp } from './cocoEval.ts';
 import { evaluateAndAccumulate, type Accumulated } from './engine.ts';
 import { AREA_RANGES, iouIndex, IOU_THRESHOLDS, LVIS_MAX_DETS, RECALL_THRESHOLDS } from './params.ts';

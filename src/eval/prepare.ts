@@ -1,7 +1,7 @@
 // Checks ground truth and detections (from a file or from memory) and lays them out as flat typed arrays,
 // images and categories numbered in ascending id order as both references iterate them. Every problem is a
 // UserError naming the source and the record, e.g. "dt.json: [17]: category_id 999 is not a category of the ground truth".
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 
 export type Protocol = 'coco' | 'lvis';
 

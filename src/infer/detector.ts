@@ -1,5 +1,6 @@
 // The library entry point for open-vocabulary detection with a trained model (Node):
 //   const det = await createDetector({ weights: 'runs/demo/model' });
+//   const found = await det.detect('street.jpg', ['red umbrella', 'dog']);   // or:
 //   det.setVocabulary(['red umbrella', 'dog']);
 //   const found = await det.detect('street.jpg', { scoreThreshold: 0.3 });
 //   det.dispose();
@@ -35,8 +36,26 @@ export class Detector extends DetectorCore {
     this.setConcepts(cats.map((c) => c.name), cats.map((c) => enrichCategory(c, { enabled: this.settings.enrich })));
   }
 
-  async detect(image: ImageInput, opts: DetectOptions = {}): Promise<Detection[]> {
-    return (await this.detectBatch([image], opts))[0]!;
+  /**
+   * Detections in one image. The vocabulary is the one set last, or `vocabulary` when given (encoded once and
+   * cached: the same list again costs no text-encoder pass).
+   */
+  async detect(image: ImageInput, opts?: DetectOptions): Promise<Detection[]>;
+  async detect(image: ImageInput, vocabulary: (string | CategoryLike)[], opts?: DetectOptions): Promise<Detection[]>;
+  async detect(image: ImageInput, a?: DetectOptions | (string | CategoryLike)[], b?: DetectOptions): Promise<Detection[]> {
+    let opts = a as DetectOptions | undefined;
+    if (Array.isArray(a)) {
+      this.useVocabulary(a);
+      opts = b;
+    }
+    return (await this.detectBatch([image], opts ?? {}))[0]!;
+  }
+
+  /** setVocabulary unless the same entries (by name) are already encoded. */
+  private useVocabulary(entries: (string | CategoryLike)[]): void {
+    const names = entries.map((e) => (typeof e === 'string' ? e : e.name));
+    const same = names.length === this.vocabulary.length && names.every((n, i) => n === this.vocabulary[i]);
+    if (!same) this.setVocabulary(entries);
   }
 
   /** Images of any sizes and forms; those of the same size after resizing share forward passes. */

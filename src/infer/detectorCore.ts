@@ -2,7 +2,7 @@
 // preprocessed pixels. Node (detector.ts: files, sharp, WordNet) and the browser (web/) wrap it.
 import * as tf from '@tensorflow/tfjs';
 import type { DetClip } from '../model/detclip.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import type { Preprocessed } from './letterbox.ts';
 import { postprocess, type PostprocessOptions } from './postprocess.ts';
 import type { InferenceSettings } from './settings.ts';

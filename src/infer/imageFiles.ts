@@ -1,7 +1,7 @@
 // The inputs of `detclip detect`: image files as given, and folders searched recursively for images.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif'];
 

@@ -2,7 +2,7 @@
 // then normalise and pad (letterbox.ts, shared with the browser).
 import sharp, { type Sharp } from 'sharp';
 import type { ResizeSpec } from '../data/transforms.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { normalizeAndPad, resizeTarget, type Preprocessed } from './letterbox.ts';
 import type { Normalization } from './settings.ts';
 

@@ -2,7 +2,7 @@
 // line, a JSON array of phrases, a JSON array of COCO categories ({id, name, synset?, def?, text?}) or a COCO
 // dataset ({categories: [...]}). COCO categories keep their ids; phrases get ids 1..n in order (1-based, as COCO).
 import fs from 'node:fs';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import type { CategoryLike } from '../data/wordnetEnrich.ts';
 
 export interface VocabCategory extends CategoryLike { id: number }

@@ -7,7 +7,7 @@ import { ModelConfigSchema, type ModelConfig } from '../config/model.ts';
 import { parseStrict } from '../config/strict.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import { atomicWriteFileSync } from '../io/atomicWrite.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 
 export { buildDetClip, type DetClip } from './buildDetClip.ts';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { atomicWriteFileSync } from '../io/atomicWrite.ts';
 import { readSafetensors, writeSafetensors, type StTensor, type StWriteTensor } from '../io/safetensors.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import type { ParamStore } from '../model/params.ts';
 import type { AdamW, AdamWState } from './adamw.ts';
 import type { EmaState } from './progress.ts';

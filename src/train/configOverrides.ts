@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { parseStrict } from '../config/strict.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { preset, trainConfigSchema, PRESET_NAMES, type PresetName, type TrainConfig } from './trainConfig.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -6,7 +6,7 @@ import type { ModelConfig } from '../config/model.ts';
 import { createMixedLoader } from '../data/mixedLoader.ts';
 import { DEFAULT_KIND_CONFIG, parseDataConfig, type DataConfig, type KindConfig } from '../data/config.ts';
 import { SAMPLE_KINDS } from '../data/types.ts';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import { AdamW } from './adamw.ts';
 import { makeTrainStep } from './trainStep.ts';
 import { runTraining, type TrainingResult } from './trainLoop.ts';

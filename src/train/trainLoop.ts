@@ -3,7 +3,7 @@
 // The model-specific work (forward, losses, gradients) is the caller's `step` function.
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/userError.ts';
+import { UserError } from '../errors.ts';
 import type { ParamStore } from '../model/params.ts';
 import type { AdamW } from './adamw.ts';
 import { clipGradNorm, globalGradNorm, type GradMap } from './gradClip.ts';

@@ -2,7 +2,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MODEL_PRESETS, ModelConfigSchema, modelPresetName, resolveModelConfig } from '../../src/config/model.ts';
-import { UserError } from '../../src/cli/userError.ts';
+import { UserError } from '../../src/errors.ts';
 import { formatModelInfo, modelInfo, textMacsPerConcept } from '../../src/cli/commands/model.ts';
 import { setupBackend, tf } from '../helpers/tf.ts';
 

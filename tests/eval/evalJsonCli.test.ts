@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadFixtureJson } from '../helpers/golden.ts';
 import { runEvalJson } from '../../src/cli/commands/evalJson.ts';
-import { UserError } from '../../src/cli/userError.ts';
+import { UserError } from '../../src/errors.ts';
 
 interface GoldenCase { gt: unknown; dt: unknown[]; expected: Record<string, number> }
 let dir = '';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { forEachJsonArrayElement, loadDetectionsFile, loadGroundTruthFile, readJsonFile } from '../../src/eval/loadJson.ts';
 import { prepareDetections, prepareGroundTruth } from '../../src/eval/prepare.ts';
-import { UserError } from '../../src/cli/userError.ts';
+import { UserError } from '../../src/errors.ts';
 
 const parseAll = (text: string, batchBytes: number): unknown[] => {
   const out: unknown[] = [];

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { tf, setupBackend, expectNoLeak, assertClose } from '../helpers/tf.ts';
 import { createDetector, inferenceSettings, type Detection, type Detector } from '../../src/infer/detector.ts';
 import { postprocessOptions } from '../../src/infer/detectorCore.ts';
-import { UserError } from '../../src/cli/userError.ts';
+import { UserError } from '../../src/errors.ts';
 import { makeTinyModelDir, ovdMnistValImages } from './tinyModel.ts';
 
 let det: Detector;

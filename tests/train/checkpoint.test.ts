@@ -8,7 +8,7 @@ import { ParamStore } from '../../src/model/params.ts';
 import { AdamW } from '../../src/train/adamw.ts';
 import { assertSameConfig, firstDifference, loadCheckpoint, restoreCheckpoint, saveCheckpoint, CHECKPOINT_VERSION, type TrainState } from '../../src/train/checkpoint.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
-import { UserError } from '../../src/cli/userError.ts';
+import { UserError } from '../../src/errors.ts';
 
 before(setupBackend);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-ckpt-'));

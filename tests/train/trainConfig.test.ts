@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { preset, trainConfigSchema, PRESET_NAMES } from '../../src/train/trainConfig.ts';
 import { applyOverrides, parseOverride, parseOverrideValue, resolveTrainConfig } from '../../src/train/configOverrides.ts';
-import { UserError } from '../../src/cli/userError.ts';
+import { UserError } from '../../src/errors.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-cfg-'));
 

@@ -10,7 +10,7 @@ import { runTraining, type StepFn } from '../../src/train/trainLoop.ts';
 import { applyOverrides } from '../../src/train/configOverrides.ts';
 import { preset, type TrainConfig } from '../../src/train/trainConfig.ts';
 import { readMetrics, type TrainRecord } from '../../src/train/metricsLog.ts';
-import { UserError } from '../../src/cli/userError.ts';
+import { UserError } from '../../src/errors.ts';
 
 before(setupBackend);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-loop-'));

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { parseStrict } from '../../config/strict.ts';
-import { UserError } from '../../cli/userError.ts';
+import { UserError } from '../../errors.ts';
 import type { TextActivation } from './config.ts';
 
 /** What a config says about the text tower; absent fields are left to the weights' shapes or defaults. */

@@ -6,7 +6,7 @@
 // heads / activation / LayerNorm eps from options, a foreign config, or CLIP defaults.
 import { readSafetensors, readSafetensorsHeader, type StHeader } from '../../io/safetensors.ts';
 import { parseStrict } from '../../config/strict.ts';
-import { UserError } from '../../cli/userError.ts';
+import { UserError } from '../../errors.ts';
 import type { ParamStore } from '../params.ts';
 import { TextEncoderConfigSchema, type TextActivation, type TextEncoderConfig } from './config.ts';
 import { readForeignTextConfig, type ForeignTextConfig } from './hfConfig.ts';

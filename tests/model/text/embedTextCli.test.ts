@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { setupBackend, assertClose, tf } from '../../helpers/tf.ts';
 import { registerEmbedText } from '../../../src/cli/commands/embedText.ts';
-import { UserError } from '../../../src/cli/userError.ts';
+import { UserError } from '../../../src/errors.ts';
 import { fixture, HF_FILE, OPENCLIP_FILE, rows, TOL } from './golden.ts';
 
 let dir = '';

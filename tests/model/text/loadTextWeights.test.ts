@@ -10,7 +10,7 @@ import { loadTextWeights } from '../../../src/model/text/loadTextWeights.ts';
 import { readForeignTextConfig } from '../../../src/model/text/hfConfig.ts';
 import { TextEncoder } from '../../../src/model/text/textEncoder.ts';
 import { TEXT_PRESETS } from '../../../src/model/text/config.ts';
-import { UserError } from '../../../src/cli/userError.ts';
+import { UserError } from '../../../src/errors.ts';
 import { done, fixture, HF_FILE, loadEncoder, OPENCLIP_FILE, rows, TOL } from './golden.ts';
 
 let dir = '';
