@@ -19,7 +19,7 @@ export interface LoaderOptions {
   seed: number;
   workers?: number;        // image worker threads (default 0: in-process)
   prefetch?: number;       // batches prepared ahead (default 2)
-  onWarning?: (msg: string) => void;  // default: stderr
+  onWarning?: (msg: string) => void;  // skipped-record notices; default: none
   maxWarnings?: number;    // warnings printed before going quiet (default 10; all are counted)
 }
 
@@ -49,7 +49,7 @@ interface Drawn { iteration: number; kind: SampleKind; samples: Sample[]; jobs: 
 export async function createMixedLoader(cfg: DataConfig, opts: LoaderOptions): Promise<MixedLoader> {
   const root = new Rng(opts.seed);
   const maxWarnings = opts.maxWarnings ?? 10;
-  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`detclip: warning: ${m}\n`));
+  const warn = opts.onWarning ?? ((): void => {}); // the CLI passes its stderr logger
   const st: LoaderStats = { batches: 0, byKind: { detection: 0, grounding: 0, imageText: 0 }, skippedRecords: 0, skippedImages: 0, droppedBoxes: 0, sizeMismatches: 0 };
   let warned = 0;
   const warnOnce = (m: string): void => {

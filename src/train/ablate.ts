@@ -39,7 +39,7 @@ export interface AblateOptions {
 }
 
 export async function runAblations(o: AblateOptions): Promise<AblationRow[]> {
-  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const log = o.log ?? ((): void => {}); // the CLI passes its stderr logger; the library itself prints nothing
   if (!fs.existsSync(path.join(o.dataDir, 'val.json'))) await generateOvdMnist({ out: o.dataDir, seed: 0, train: 6000, val: 500 });
   const rows: AblationRow[] = [];
   const variants = o.only ? ABLATIONS.filter((v) => o.only!.includes(v.name)) : ABLATIONS;

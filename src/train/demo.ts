@@ -43,7 +43,7 @@ function setAside(dir: string, log: (l: string) => void): void {
 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const t0 = performance.now();
-  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const log = o.log ?? ((): void => {}); // the CLI passes its stderr logger; the library itself prints nothing
   const size = o.quick ? SIZES.quick : SIZES.full;
   const dataDir = o.dataDir ?? (o.quick ? 'data/ovd-mnist-quick' : 'data/ovd-mnist');
   const outDir = o.out ?? (o.quick ? 'runs/demo-quick' : 'runs/demo');

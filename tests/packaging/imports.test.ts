@@ -43,3 +43,10 @@ test('no library module calls process.exit', () => {
   const offenders = library.filter((f) => /\bprocess\.exit\s*\(/.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(SRC, f));
   assert.deepEqual(offenders, []);
 });
+
+test('no library module prints (console.*, process.stdout/stderr.write)', () => {
+  const offenders = library
+    .filter((f) => /\bconsole\.(log|error|warn|info)\s*\(|process\.(stdout|stderr)\.write\s*\(/.test(fs.readFileSync(f, 'utf8')))
+    .map((f) => path.relative(SRC, f));
+  assert.deepEqual(offenders, []);
+});

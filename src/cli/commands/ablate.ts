@@ -16,7 +16,7 @@ export function registerAblate(program: Command): void {
     .action(async (extra: string[], o: { steps: string; data: string; out: string; doc: string; evalImages?: string; only?: string }, cmd: Command) => {
       await initBackend(globalOpts(cmd).backend);
       const { runAblations } = await import('../../train/ablate.ts');
-      await runAblations({
+      await runAblations({ log: (l: string) => { process.stderr.write(`${l}\n`); },
         steps: Number(o.steps), dataDir: o.data, outDir: o.out, doc: o.doc, extra,
         evalImages: o.evalImages ? Number(o.evalImages) : undefined, only: o.only?.split(',').map((s) => s.trim()),
       });

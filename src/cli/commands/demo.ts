@@ -15,7 +15,7 @@ export function registerDemo(program: Command): void {
     .action(async (overrides: string[], o: { quick?: boolean; data?: string; out?: string; quiet?: boolean; enrich?: boolean }, cmd: Command) => {
       await initBackend(globalOpts(cmd).backend);
       const { runDemo, formatDemoTable } = await import('../../train/demo.ts');
-      const r = await runDemo({ quick: o.quick, dataDir: o.data, out: o.out, overrides, quiet: o.quiet, enrich: o.enrich });
+      const r = await runDemo({ log: (l: string) => { process.stderr.write(`${l}\n`); }, quick: o.quick, dataDir: o.data, out: o.out, overrides, quiet: o.quiet, enrich: o.enrich });
       process.stdout.write(`${formatDemoTable(r)}\n`);
     });
 }
