@@ -1,14 +1,16 @@
 // Our side of `npm run bench:compare`: one DetCLIPv2 training step (forward, losses, backward, AdamW) and one
-// inference pass with a cached vocabulary, for a model preset at a given size, on the wasm backend.
+// inference pass with a cached vocabulary, for a model preset at a given size.
 //   npx tsx bench/train_step.ts [--preset r50] [--size 320] [--batch 2] [--concepts 80] [--reps 3]
 //     --serve            read 'train' / 'infer' / 'quit' lines on stdin, answer one JSON line each (compare.ts)
 //     --memory N         N train steps; RSS, wasm heap and tensor count every N/10 steps (growth check)
 //     --profile          per-kernel self time (ms) per train step / inference (mean of --reps runs), after the warm-up
 //     --data DIR         real batches from an OVD-MNIST dir through the training loader (tiny demo recipe)
 //     --plain-names      concepts are bare COCO names instead of enriched "name, definition" texts
+//     --backend B        torch | wasm (default: torch when the native module loads); --threads N (torch)
 import * as tf from '@tensorflow/tfjs';
 import readline from 'node:readline';
 import { initBackend } from '../src/backend/index.ts';
+import { torchInfo } from '../src/backend/torch/index.ts';
 import { buildDetClip, type DetClip } from '../src/model/detclip.ts';
 import { resolveRecipe } from '../src/train/recipe.ts';
 import { computeGradients, lossConfigFrom } from '../src/train/trainStep.ts';
@@ -33,7 +35,7 @@ export const COCO_NAMES = ['person', 'bicycle', 'car', 'motorcycle', 'airplane',
 
 interface Args {
   preset: string; size: number; batch: number; concepts: number; reps: number; warmup: number;
-  serve: boolean; memory: number; profile: boolean; data?: string; plainNames: boolean;
+  serve: boolean; memory: number; profile: boolean; data?: string; plainNames: boolean; backend?: string; threads?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -45,7 +47,8 @@ function parseArgs(argv: string[]): Args {
     preset: get('--preset') ?? 'r50', size: Number(get('--size') ?? 320), batch: Number(get('--batch') ?? 2),
     concepts: Number(get('--concepts') ?? 80), reps: Number(get('--reps') ?? 3), warmup: Number(get('--warmup') ?? 1),
     serve: argv.includes('--serve'), memory: Number(get('--memory') ?? 0), profile: argv.includes('--profile'),
-    data: get('--data'), plainNames: argv.includes('--plain-names'),
+    data: get('--data'), plainNames: argv.includes('--plain-names'), backend: get('--backend'),
+    threads: get('--threads') === undefined ? undefined : Number(get('--threads')),
   };
 }
 
@@ -124,21 +127,22 @@ export async function createBench(a: Args): Promise<Bench> {
   };
 }
 
-/** Throws if any tensor op ran on a backend other than wasm (a silent cpu fallback would create the cpu backend). */
-export function assertWasmOnly(): void {
+/** Throws if a backend other than `name` (and wasm, torch's fallback engine) was created, e.g. a silent cpu fallback. */
+export function assertBackendOnly(name: string): void {
   const registry = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
-  const others = Object.keys(registry).filter((k) => k !== 'wasm');
-  if (tf.getBackend() !== 'wasm' || others.length) throw new Error(`expected wasm only, backends in use: ${[tf.getBackend(), ...others]}`);
+  const others = Object.keys(registry).filter((k) => k !== name && k !== 'wasm');
+  if (tf.getBackend() !== name || others.length) throw new Error(`expected ${name} only, backends in use: ${[tf.getBackend(), ...others]}`);
 }
 
-/** Wraps every wasm kernel with a timer; self time = own time minus nested kernels (composed kernels run others). */
+/** Wraps every kernel of the current backend with a timer; self time = own time minus nested kernels (composed kernels run others). */
 export function installKernelTimer(): { reset(): void; table(top?: number, runs?: number): string; totalMs(): number } {
   const stats = new Map<string, { ms: number; calls: number }>();
   const stack: number[] = [];
-  for (const k of tf.getKernelsForBackend('wasm')) {
+  const backend = tf.getBackend();
+  for (const k of tf.getKernelsForBackend(backend)) {
     const inner = k.kernelFunc;
     const name = k.kernelName;
-    tf.unregisterKernel(name, 'wasm');
+    tf.unregisterKernel(name, backend);
     tf.registerKernel({
       ...k, kernelFunc: (args) => {
         stack.push(0);
@@ -196,12 +200,13 @@ async function serve(bench: Bench): Promise<void> {
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  await initBackend();
+  const backend = await initBackend(a.backend, { threads: a.threads });
   const bench = await createBench(a);
   const log = (s: string): void => { if (!a.serve) console.log(s); };
-  log(`${a.preset} ${a.size}x${a.size} batch ${a.batch}, ${a.concepts} concepts, ${(bench.model.store.count() / 1e6).toFixed(1)}M parameters`);
+  const threads = backend === 'torch' ? ` ${torchInfo()?.threads} threads` : '';
+  log(`${a.preset} ${a.size}x${a.size} batch ${a.batch}, ${a.concepts} concepts, ${(bench.model.store.count() / 1e6).toFixed(1)}M parameters, ${backend}${threads}`);
   for (let i = 0; i < a.warmup; i++) { await bench.trainStep(); bench.infer(); }
-  assertWasmOnly();
+  assertBackendOnly(backend);
   log(`batch: ${bench.nextBatchInfo()}; after warm-up: rss ${rssMiB().toFixed(0)} MiB, peak ${peakRssMiB().toFixed(0)} MiB, tensors ${tf.memory().numTensors}`);
   if (a.serve) {
     await serve(bench);

@@ -1,5 +1,6 @@
-// Builds the optional libtorch addon with npm's bundled node-gyp. Never fails the caller:
-// on any problem it prints one line "detclip: native torch backend not built: <why>" and exits 0.
+// Builds the optional libtorch addon with npm's bundled node-gyp (npm runs it as the package's `install`
+// script, so `npm ci` builds it). Never fails the caller: on any problem it prints one line
+// "detclip: native torch backend not built: <why>" and exits 0; detclip then runs on wasm.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ const notBuilt = (why) => {
 };
 
 try {
+  if (process.env.DETCLIP_SKIP_NATIVE === '1') notBuilt('DETCLIP_SKIP_NATIVE=1');
   if (!existsSync('/usr/include/ATen/ATen.h') && !existsSync('/usr/include/torch/extension.h')) {
     notBuilt('libtorch headers not found under /usr/include (install libtorch-dev)');
   }

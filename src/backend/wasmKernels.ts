@@ -1,6 +1,7 @@
 // Kernels the wasm backend lacks (or has only as slow loops), built from kernels it has. Registered once,
 // before setBackend('wasm') runs the kernels' setup functions.
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm'; // registers the built-in wasm kernels this module overrides
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { adamwUpdateConfig } from './kernels/adamwUpdate.ts';
 import { makeBatchMatMulConfig } from './kernels/batchMatMul.ts';

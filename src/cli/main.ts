@@ -9,16 +9,18 @@ import { registerDemo } from './commands/demo.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerAblate } from './commands/ablate.ts';
 import { registerDetect } from './commands/detect.ts';
+import { registerEnv } from './commands/env.ts';
 import { DetclipError } from '../errors.ts';
 
 export function buildProgram(): Command {
   const program = new Command('detclip')
     .description('DetCLIPv2: open-vocabulary object detection by word-region alignment (TF.js)')
-    .option('--backend <name>', 'TF.js backend: wasm (default), cpu, tensorflow, webgpu; or DETCLIP_BACKEND')
+    .option('--backend <name>', 'engine: torch (native libtorch; the default when built), wasm, cpu, tensorflow, webgpu; or DETCLIP_BACKEND')
+    .option('--threads <n>', 'native engine threads (default: every core; or DETCLIP_THREADS)')
     .showHelpAfterError();
   for (const register of [
     registerDemo, registerTrain, registerEval, registerEvalJson, registerDetect,
-    registerData, registerEmbedText, registerModel, registerAblate,
+    registerData, registerEmbedText, registerModel, registerAblate, registerEnv,
   ]) register(program);
   return program;
 }

@@ -18,7 +18,8 @@ export type { CategoryLike } from '../data/wordnetEnrich.ts';
 
 export interface CreateDetectorOptions {
   weights: string;    // model directory: config.json + model.safetensors
-  backend?: string;   // TF.js backend (default: DETCLIP_BACKEND, else wasm)
+  backend?: string;   // 'torch' | 'wasm' | ... (default: DETCLIP_BACKEND, else torch when the native module loads, else wasm)
+  threads?: number;   // native engine intra-op threads (default: DETCLIP_THREADS, else every core)
   enrich?: boolean;   // override the saved setting (concepts as "name, definition")
 }
 
@@ -74,7 +75,7 @@ export class Detector extends DetectorCore {
 }
 
 export async function createDetector(opts: CreateDetectorOptions): Promise<Detector> {
-  await initBackend(opts.backend);
+  await initBackend(opts.backend, { threads: opts.threads });
   const { model, extra } = loadModelDir(opts.weights);
   const settings: InferenceSettings = inferenceSettings(model, extra);
   if (opts.enrich !== undefined) settings.enrich = opts.enrich;

@@ -1,6 +1,6 @@
 // Conv2DBackpropFilter (new on wasm) and Conv2DBackpropInput (replaced on wasm) against the cpu backend.
 import { before, describe, it } from 'node:test';
-import { assertClose, setupBackend, tf } from '../helpers/tf.ts';
+import { assertClose, setupWasm, tf } from '../helpers/tf.ts';
 import { expectNoBackendLeak, expectWasmMatchesCpu, randT } from './crossBackend.ts';
 import { conv2dFilterGrad } from '../../src/backend/kernels/conv2dBackpropFilter.ts';
 import { conv2dInputGrad } from '../../src/backend/kernels/conv2dBackpropInput.ts';
@@ -28,7 +28,7 @@ const CASES: Record<string, Cfg> = {
 
 describe('conv2d gradients on wasm', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   for (const [name, c] of Object.entries(CASES)) {

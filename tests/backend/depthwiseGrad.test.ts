@@ -1,6 +1,6 @@
 // DepthwiseConv2dNativeBackpropInput / ...Filter (new on wasm) against the cpu backend.
 import { before, describe, it } from 'node:test';
-import { assertClose, setupBackend, tf } from '../helpers/tf.ts';
+import { assertClose, setupWasm, tf } from '../helpers/tf.ts';
 import { expectNoBackendLeak, expectWasmMatchesCpu, randT, runOn } from './crossBackend.ts';
 
 type Pad = 'same' | 'valid' | number;
@@ -14,7 +14,7 @@ const CASES: Array<{ name: string; x: number[]; f: number[]; s: number; pad: Pad
 
 describe('depthwise conv gradients on wasm', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   for (const c of CASES) {

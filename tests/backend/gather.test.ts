@@ -1,12 +1,12 @@
 // GatherV2 (replaced on wasm), UnsortedSegmentSum (new on wasm: tf.gather's gradient) and Einsum.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setupBackend, tf } from '../helpers/tf.ts';
+import { setupWasm, tf } from '../helpers/tf.ts';
 import { expectNoBackendLeak, expectWasmMatchesCpu, randT } from './crossBackend.ts';
 
 describe('gather / segment sum / einsum on wasm', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   it('tf.gather forward matches cpu: axes 0..2, batchDims 1, 2-D indices, int32, 1-D', async () => {

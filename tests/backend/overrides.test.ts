@@ -2,13 +2,13 @@
 // Sum over non-trailing axes, and the fused AdamW update kernel.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setupBackend, tf } from '../helpers/tf.ts';
+import { setupWasm, tf } from '../helpers/tf.ts';
 import { expectNoBackendLeak, expectWasmMatchesCpu, randT } from './crossBackend.ts';
 import { ADAMW_UPDATE } from '../../src/backend/kernels/adamwUpdate.ts';
 
 describe('BatchMatMul on wasm', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   it('every transpose combination, 2-D to 4-D, broadcast batches, big inner dimension: equals cpu', async () => {
@@ -45,7 +45,7 @@ describe('BatchMatMul on wasm', () => {
 
 describe('Identity on wasm shares the buffer', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   it('a clone has the same values, survives the original and frees the buffer with the last reference', () => {
@@ -68,7 +68,7 @@ describe('Identity on wasm shares the buffer', () => {
 
 describe('Sum on wasm over non-trailing axes', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   it('leading, middle and trailing blocks, keepDims, int32, scalars and gradients: equal cpu', async () => {
@@ -86,7 +86,7 @@ describe('Sum on wasm over non-trailing axes', () => {
 
 describe('fused AdamW update kernel', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   it('matches the tf op chain (the cpu path) to float32 rounding', async () => {

@@ -1,12 +1,12 @@
 // registerWasmKernelGaps: every gap kernel is registered for wasm, every replaced one keeps its original.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setupBackend, tf } from '../helpers/tf.ts';
+import { setupWasm, tf } from '../helpers/tf.ts';
 import { WASM_FASTER_KERNELS, WASM_GAP_KERNELS, originalWasmKernel, registerWasmKernelGaps } from '../../src/backend/wasmKernels.ts';
 
 describe('wasm kernel registry', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   it('registers the gap kernels and replaces the slow built-ins (idempotently)', () => {

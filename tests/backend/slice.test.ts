@@ -1,12 +1,12 @@
 // Slice (replaced on wasm by a copy from heap views) against the cpu backend.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setupBackend, tf } from '../helpers/tf.ts';
+import { setupWasm, tf } from '../helpers/tf.ts';
 import { expectNoBackendLeak, expectWasmMatchesCpu, randT } from './crossBackend.ts';
 
 describe('slice on wasm', () => {
   before(async () => {
-    await setupBackend();
+    await setupWasm();
   });
 
   it('matches cpu for ranks 1..6, partial/whole axes, size -1, int32 and bool', async () => {

@@ -1,10 +1,13 @@
-// Shared test set-up: the wasm backend (or DETCLIP_BACKEND), leak checks and closeness asserts.
+// Shared test set-up: the default engine (DETCLIP_BACKEND, else torch when built, else wasm), leak checks and
+// closeness asserts.
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/backend/index.ts';
 
 export { tf };
 export const setupBackend = (): Promise<string> => initBackend();
+/** For tests of the wasm kernels themselves (src/backend/kernels). */
+export const setupWasm = (): Promise<string> => initBackend('wasm');
 
 /** Runs fn and asserts tf.memory().numTensors is unchanged afterwards (fn's own outputs must be disposed by fn). */
 export async function expectNoLeak(fn: () => unknown | Promise<unknown>): Promise<void> {

@@ -1,4 +1,5 @@
 // TorchBackend: a TF.js KernelBackend whose dataIds map to tensors held by the libtorch addon.
+// Data written from JS stays a typed array until a kernel first needs it natively.
 import * as tf from '@tensorflow/tfjs';
 import type { TorchAddon } from './addon.ts';
 
@@ -40,11 +41,12 @@ export class TorchBackend extends tf.KernelBackend {
     const d = this.data.get(t.dataId);
     if (d.nativeId === undefined) {
       const v = d.values;
-      let arr: Float32Array | Int32Array;
+      let arr: Float32Array | Int32Array | Uint8Array;
       if (v instanceof Float32Array || v instanceof Int32Array) arr = v;
-      else if (v instanceof Uint8Array) arr = Int32Array.from(v);
-      else if (v === undefined) arr = new Float32Array(tf.util.sizeFromShape(d.shape));
+      else if (v instanceof Uint8Array) arr = d.dtype === 'bool' ? v : Int32Array.from(v);
+      else if (v === undefined) arr = tf.util.getTypedArrayFromDType(d.dtype as 'float32', tf.util.sizeFromShape(d.shape)) as Float32Array;
       else throw new Error(`torch backend: dtype ${d.dtype} is not supported`);
+      if (d.dtype === 'bool' && !(arr instanceof Uint8Array)) arr = Uint8Array.from(arr, (x) => (x ? 1 : 0));
       d.nativeId = this.addon.create(arr, d.shape);
       d.values = undefined; // single source of truth: the native tensor
     }
@@ -65,10 +67,8 @@ export class TorchBackend extends tf.KernelBackend {
   override readSync(dataId: object): BackendValues {
     const d = this.data.get(dataId);
     if (d.values !== undefined) return d.values;
-    if (d.nativeId === undefined) return new Float32Array(0);
-    const out = this.addon.read(d.nativeId);
-    if (d.dtype === 'bool') return Uint8Array.from(out);
-    return out;
+    if (d.nativeId === undefined) return tf.util.getTypedArrayFromDType(d.dtype as 'float32', 0);
+    return this.addon.read(d.nativeId);
   }
   override read(dataId: object): Promise<BackendValues> {
     return Promise.resolve(this.readSync(dataId));
@@ -84,8 +84,8 @@ export class TorchBackend extends tf.KernelBackend {
     this.data.delete(dataId);
     return true;
   }
-  override memory(): { unreliable: boolean; numNativeTensors: number } {
-    return { unreliable: true, numNativeTensors: this.addon.count() };
+  override memory(): { unreliable: boolean; numNativeTensors: number; nativeBytes: number } {
+    return { unreliable: false, numNativeTensors: this.addon.count(), nativeBytes: this.addon.bytes() };
   }
   override async time(f: () => void): Promise<tf.BackendTimingInfo> {
     const start = performance.now();

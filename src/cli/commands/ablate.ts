@@ -1,7 +1,6 @@
 // `detclip ablate`: the paper's ablations at mini scale -> docs/ablations.md.
 import type { Command } from 'commander';
-import { initBackend } from '../../backend/index.ts';
-import { globalOpts } from '../userError.ts';
+import { startBackend } from '../userError.ts';
 
 export function registerAblate(program: Command): void {
   program.command('ablate')
@@ -14,7 +13,7 @@ export function registerAblate(program: Command): void {
     .option('--only <names>', 'comma-separated variant names')
     .argument('[overrides...]', 'key=value overrides applied to every variant')
     .action(async (extra: string[], o: { steps: string; data: string; out: string; doc: string; evalImages?: string; only?: string }, cmd: Command) => {
-      await initBackend(globalOpts(cmd).backend);
+      await startBackend(cmd);
       const { runAblations } = await import('../../train/ablate.ts');
       await runAblations({ log: (l: string) => { process.stderr.write(`${l}\n`); },
         steps: Number(o.steps), dataDir: o.data, outDir: o.out, doc: o.doc, extra,

@@ -1,7 +1,6 @@
 // `detclip demo [--quick]` (= `npm run demo`): the main job on the built-in OVD-MNIST benchmark.
 import type { Command } from 'commander';
-import { initBackend } from '../../backend/index.ts';
-import { globalOpts } from '../userError.ts';
+import { startBackend } from '../userError.ts';
 
 export function registerDemo(program: Command): void {
   program.command('demo')
@@ -13,7 +12,7 @@ export function registerDemo(program: Command): void {
     .option('--enrich', 'detection concepts as "name, definition" (WordNet) instead of bare names')
     .argument('[overrides...]', 'key=value overrides, as for `detclip train`')
     .action(async (overrides: string[], o: { quick?: boolean; data?: string; out?: string; quiet?: boolean; enrich?: boolean }, cmd: Command) => {
-      await initBackend(globalOpts(cmd).backend);
+      await startBackend(cmd);
       const { runDemo, formatDemoTable } = await import('../../train/demo.ts');
       const r = await runDemo({ log: (l: string) => { process.stderr.write(`${l}\n`); }, quick: o.quick, dataDir: o.data, out: o.out, overrides, quiet: o.quiet, enrich: o.enrich });
       process.stdout.write(`${formatDemoTable(r)}\n`);

@@ -2,7 +2,7 @@
 // and folders; a COCO-layout results JSON (written atomically at the end) and optional annotated PNGs.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { globalOpts, UserError } from '../userError.ts';
+import { globalOpts, startBackend, UserError } from '../userError.ts';
 import type { DetectedImage } from '../../infer/cocoResults.ts';
 // The heavy modules (TF.js, sharp, WordNet) load inside the action, so `detclip --help` stays fast.
 
@@ -49,6 +49,7 @@ export function registerDetect(program: Command): void {
       const { saveVisualization } = await import('../../infer/visualize.ts');
       const { cocoDetectResults } = await import('../../infer/cocoResults.ts');
       const { atomicWriteFileSync } = await import('../../io/atomicWrite.ts');
+      await startBackend(cmd);
       const det = await createDetector({ weights: o.weights, backend: globalOpts(cmd).backend, enrich: o.enrich === false ? false : undefined });
       // Every image is detected before anything is written: an unreadable image stops the run with no output.
       const bar = await progressBar(files.length, fromFolders && !o.quiet);

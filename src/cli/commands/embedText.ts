@@ -1,8 +1,7 @@
 // `detclip embed-text`: tokens and projected (unnormalised) text embeddings of phrases, as JSON on stdout.
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../backend/index.ts';
-import { globalOpts, UserError } from '../userError.ts';
+import { startBackend, globalOpts, UserError } from '../userError.ts';
 import { ParamStore } from '../../model/params.ts';
 import { loadTextWeights } from '../../model/text/loadTextWeights.ts';
 import { TextEncoder } from '../../model/text/textEncoder.ts';
@@ -42,7 +41,7 @@ export function registerEmbedText(program: Command): void {
       }
       const heads = positiveInt(opts.heads, '--heads');
       const contextLength = positiveInt(opts.contextLength, '--context-length');
-      await initBackend(globalOpts(cmd).backend);
+      await startBackend(cmd);
       const store = ParamStore.create();
       try {
         const text = store.scope('text');

@@ -1,7 +1,7 @@
 // `detclip eval --weights DIR --data COCO.json [--protocol coco|lvis|lvis-fixed]`: detect on the dataset's
 // images with its categories as the vocabulary; prints JSON metrics (plus base/novel when categories carry split).
 import type { Command } from 'commander';
-import { globalOpts, UserError } from '../userError.ts';
+import { globalOpts, startBackend, UserError } from '../userError.ts';
 
 interface EvalOpts { weights: string; data: string; protocol: string; images?: string; limit?: string; out?: string }
 
@@ -19,6 +19,7 @@ export function registerEval(program: Command): void {
       const { createDetector } = await import('../../infer/detector.ts');
       const { evaluateDetector } = await import('../../eval/evaluateDetector.ts');
       const { atomicWriteFileSync } = await import('../../io/atomicWrite.ts');
+      await startBackend(cmd);
       const det = await createDetector({ weights: o.weights, backend: globalOpts(cmd).backend });
       try {
         const r = await evaluateDetector(det, o.data, {

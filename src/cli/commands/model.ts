@@ -1,7 +1,6 @@
 // `detclip model info --preset NAME`: parameter counts per part and forward MACs/FLOPs at the preset's resolution.
 import type { Command } from 'commander';
-import { initBackend } from '../../backend/index.ts';
-import { globalOpts, UserError } from '../userError.ts';
+import { startBackend, globalOpts, UserError } from '../userError.ts';
 import { MODEL_PRESET_NAMES, modelPresetName, resolveModelConfig, type ModelConfig } from '../../config/model.ts';
 import { ParamStore } from '../../model/params.ts';
 import { ImageEncoder } from '../../model/imageEncoder.ts';
@@ -91,7 +90,7 @@ export function registerModel(program: Command): void {
     .option('--width <px>', 'input width (default: the preset\'s)')
     .option('--json', 'print JSON instead of text')
     .action(async (opts: { preset: string; height?: string; width?: string; json?: boolean }, cmd: Command) => {
-      await initBackend(globalOpts(cmd).backend);
+      await startBackend(cmd);
       const input: Record<string, number> = {};
       for (const k of ['height', 'width'] as const) {
         if (opts[k] === undefined) continue;

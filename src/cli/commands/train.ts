@@ -1,7 +1,6 @@
 // `detclip train --preset NAME --data CONFIG.yaml --out DIR [key=value ...]`
 import type { Command } from 'commander';
-import { initBackend } from '../../backend/index.ts';
-import { globalOpts } from '../userError.ts';
+import { startBackend } from '../userError.ts';
 
 interface TrainOpts { preset: string; data: string; out: string; config?: string; resume?: string; init?: string; workers: string; quiet?: boolean }
 
@@ -23,7 +22,7 @@ export function registerTrain(program: Command): void {
       const { trainDetClip } = await import('../../train/trainDetClip.ts');
       const recipe = resolveRecipe(o.preset, overrides, o.config);
       const data = loadDataConfig(o.data);
-      await initBackend(globalOpts(cmd).backend);
+      await startBackend(cmd);
       const log = (line: string): void => { process.stderr.write(`${line}\n`); };
       // Ctrl-C: finish the current step, write a checkpoint, exit; a second Ctrl-C exits at once.
       const stop = new AbortController();
