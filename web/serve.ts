@@ -14,29 +14,65 @@ const TYPES: Record<string, string> = {
 export interface WebServerOptions { dist: string; modelDir?: string; host?: string; port?: number }
 export interface WebServer { url: string; close(): Promise<void> }
 
+/** A request that cannot be served as asked: answered with its status and one line, never a crash. */
+class BadRequest extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
 /** The file under root for a URL path, or null when it would leave root. */
 function within(root: string, urlPath: string): string | null {
-  const file = path.resolve(root, '.' + path.posix.normalize(decodeURIComponent(urlPath)));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    throw new BadRequest(400, 'malformed percent-escape in the URL');
+  }
+  if (decoded.includes('\0')) throw new BadRequest(400, 'NUL byte in the URL');
+  const file = path.resolve(root, '.' + path.posix.normalize(decoded));
   return file === root || file.startsWith(root + path.sep) ? file : null;
+}
+
+function serve(req: http.IncomingMessage, res: http.ServerResponse, dist: string, modelDir: string | null): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new BadRequest(405, 'only GET and HEAD');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    throw new BadRequest(400, 'malformed URL');
+  }
+  let p = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
+  let root = dist;
+  if (p.startsWith('/model/')) {
+    root = modelDir ?? '';
+    p = p.slice('/model'.length);
+  }
+  const file = root ? within(root, p) : null;
+  const stat = file ? fs.statSync(file, { throwIfNoEntry: false }) : undefined;
+  if (!file || !stat?.isFile()) throw new BadRequest(404, 'not found');
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': stat.size, 'cache-control': 'no-cache' });
+  if (req.method === 'HEAD') { res.end(); return; }
+  const stream = fs.createReadStream(file);
+  stream.on('error', () => res.destroy()); // e.g. the file vanished after stat: drop this connection only
+  stream.pipe(res);
 }
 
 export function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const dist = path.resolve(o.dist);
   const modelDir = o.modelDir ? path.resolve(o.modelDir) : null;
+  // Every request is answered on its own: one that fails gets its status and one line; the server keeps serving.
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    let p = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
-    let root = dist;
-    if (p.startsWith('/model/')) {
-      root = modelDir ?? '';
-      p = p.slice('/model'.length);
+    try {
+      serve(req, res, dist, modelDir);
+    } catch (e) {
+      const status = e instanceof BadRequest ? e.status : 500;
+      const line = e instanceof BadRequest ? e.message : 'internal error';
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(`${line}\n`);
     }
-    const file = root ? within(root, p) : null;
-    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405).end(); return; }
-    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n'); return; }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': fs.statSync(file).size, 'cache-control': 'no-cache' });
-    if (req.method === 'HEAD') res.end();
-    else fs.createReadStream(file).pipe(res);
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
