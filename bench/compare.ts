@@ -2,8 +2,11 @@
 // fcos_resnet50_fpn (bench/reference/torchvision_fcos.py), same machine, same run. Both sides load and warm up
 // once, as long-lived processes, then take turns (ABBA order, so slow drift of the machine's load hits both
 // alike): while one is timed, the other waits on stdin. Prints every repetition, medians of wall and CPU time,
-// peak RSS, and as the last line `ratio train_step=X inference=Y` (ours / torchvision, wall-time medians).
+// peak RSS, and `ratio train_step=X inference=Y` (ours / torchvision, wall-time medians) at 1 thread on both
+// sides, then the same at every core with ` threads=N` appended. Ours runs on the default engine (torch when
+// built; --backend to choose).
 //   npx tsx bench/compare.ts [--reps 5] [--size 320] [--concepts 80] [--plain-names] [--python /usr/bin/python3]
+//                            [--backend torch|wasm] [--threads 1,2]
 // Installs python3-torch, python3-torchvision and libopenblas0-pthread with apt-get when torch is missing
 // (this script only; never tests or CI).
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -91,16 +94,29 @@ async function main(): Promise<void> {
   ensureTorch(python);
   const load = (): string => os.loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${load()}`);
-  console.log(`case: ${size}x${size}, batch 2; ours r50 (ResNet-50 + FPN + ATSS head with DCN + CLIP-B text tower, ${concepts} concepts${argv.includes('--plain-names') ? ', plain names' : ', enriched'}); torchvision fcos_resnet50_fpn, 81 classes, 1 thread`);
+  const threadCounts = arg(argv, '--threads', `1,${os.availableParallelism()}`).split(',').map(Number).filter((n, i, a) => n >= 1 && a.indexOf(n) === i);
+  const backend = arg(argv, '--backend', '');
+  for (const threads of threadCounts) {
+    console.log(`\ncase: ${size}x${size}, batch 2; ours r50 (ResNet-50 + FPN + ATSS head with DCN + CLIP-B text tower, ${concepts} concepts${argv.includes('--plain-names') ? ', plain names' : ', enriched'}); torchvision fcos_resnet50_fpn, 81 classes; ${threads} thread(s) each`);
+    await compareAt(threads, { reps, size, concepts, python, backend, plainNames: argv.includes('--plain-names'), load });
+  }
+}
+
+interface Case { reps: number; size: string; concepts: string; python: string; backend: string; plainNames: boolean; load: () => string }
+
+async function compareAt(threads: number, c: Case): Promise<void> {
+  const { reps, size, concepts, python, load } = c;
   const ours = new Server('ours', process.execPath, ['--import', 'tsx', path.join(HERE, 'train_step.ts'), '--serve', '--size', size, '--batch', '2', '--concepts', concepts,
-    ...(argv.includes('--plain-names') ? ['--plain-names'] : [])]);
-  // One thread on both sides: torch.set_num_threads(1) covers ATen/OpenMP, but OpenBLAS (libopenblas0-pthread)
-  // keeps its own pool unless told (without these, torch's CPU time exceeded its wall time).
-  const oneThread = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const torch = new Server('torchvision', python, [path.join(HERE, 'reference', 'torchvision_fcos.py'), '--serve', size], oneThread);
+    '--threads', String(threads), ...(c.backend ? ['--backend', c.backend] : []), ...(c.plainNames ? ['--plain-names'] : [])]);
+  // torch.set_num_threads covers ATen/OpenMP, but OpenBLAS (libopenblas0-pthread) keeps its own pool unless
+  // told (without these, torch's CPU time exceeded its wall time at one thread).
+  const n = String(threads);
+  const env = { OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, REF_THREADS: n };
+  const torch = new Server('torchvision', python, [path.join(HERE, 'reference', 'torchvision_fcos.py'), '--serve', size], env);
+  const suffix = threads === 1 ? '' : ` threads=${threads}`;
   try {
     const [oi, ti] = await Promise.all([ours.next(), torch.next()]); // both built and warmed up (1 train step + 1 inference)
-    console.log(`ready: ours ${oi.backend} (${(Number(oi.params) / 1e6).toFixed(1)} M parameters); torch ${ti.torch}, torchvision ${ti.torchvision}, ${ti.threads} thread(s)`);
+    console.log(`ready: ours ${oi.backend}, ${oi.threads} thread(s) (${(Number(oi.params) / 1e6).toFixed(1)} M parameters); torch ${ti.torch}, torchvision ${ti.torchvision}, ${ti.threads} thread(s)`);
     const res = { ours: { train: [] as Reply[], infer: [] as Reply[] }, torch: { train: [] as Reply[], infer: [] as Reply[] } };
     console.log('| rep | side | train step ms (cpu) | inference ms (cpu) | load avg |');
     console.log('|---|---|---|---|---|');
@@ -123,8 +139,8 @@ async function main(): Promise<void> {
     const tensors = res.ours.train.map((x) => x.tensors);
     console.log(`medians of ${reps}: ours train ${f0(m.ours.train)} ms (cpu ${f0(m.ours.trainCpu)}), inference ${f0(m.ours.infer)} ms (cpu ${f0(m.ours.inferCpu)}), peak RSS ${f0(peak('ours'))} MiB, live tensors after each step ${[...new Set(tensors)].join('/')}`);
     console.log(`medians of ${reps}: torchvision train ${f0(m.torch.train)} ms (cpu ${f0(m.torch.trainCpu)}), inference ${f0(m.torch.infer)} ms (cpu ${f0(m.torch.inferCpu)}), peak RSS ${f0(peak('torch'))} MiB`);
-    console.log(`cpu-time ratio train_step=${(m.ours.trainCpu / m.torch.trainCpu).toFixed(2)} inference=${(m.ours.inferCpu / m.torch.inferCpu).toFixed(2)}`);
-    console.log(`ratio train_step=${(m.ours.train / m.torch.train).toFixed(2)} inference=${(m.ours.infer / m.torch.infer).toFixed(2)}`);
+    console.log(`cpu-time ratio train_step=${(m.ours.trainCpu / m.torch.trainCpu).toFixed(2)} inference=${(m.ours.inferCpu / m.torch.inferCpu).toFixed(2)}${suffix}`);
+    console.log(`ratio train_step=${(m.ours.train / m.torch.train).toFixed(2)} inference=${(m.ours.infer / m.torch.infer).toFixed(2)}${suffix}`);
   } finally {
     ours.quit();
     torch.quit();

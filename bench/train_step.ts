@@ -179,7 +179,7 @@ const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 const peakRssMiB = (): number => process.resourceUsage().maxRSS / 1024;
 
 async function serve(bench: Bench): Promise<void> {
-  console.log(JSON.stringify({ ready: true, params: bench.model.store.count(), backend: tf.getBackend() }));
+  console.log(JSON.stringify({ ready: true, params: bench.model.store.count(), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? torchInfo()?.threads : 1 }));
   const rl = readline.createInterface({ input: process.stdin });
   for await (const line of rl) {
     const cmd = line.trim();
@@ -224,8 +224,9 @@ async function main(): Promise<void> {
     for (let i = 1; i <= a.memory; i++) {
       t.push(await bench.trainStep());
       if (i % every === 0 || i === a.memory) {
-        const m = tf.memory() as tf.MemoryInfo & { wasmMemory?: number };
-        console.log(`step ${i}: ${median(t.slice(-every)).toFixed(0)} ms, rss ${rssMiB().toFixed(0)} MiB, peak ${peakRssMiB().toFixed(0)} MiB, tensors ${m.numTensors}, tensor MiB ${(m.numBytes / 2 ** 20).toFixed(0)}`);
+        const m = tf.memory() as tf.MemoryInfo & { numNativeTensors?: number; nativeBytes?: number };
+        const native = m.numNativeTensors === undefined ? '' : `, native tensors ${m.numNativeTensors}, native MiB ${(m.nativeBytes! / 2 ** 20).toFixed(0)}`;
+        console.log(`step ${i}: ${median(t.slice(-every)).toFixed(0)} ms, rss ${rssMiB().toFixed(0)} MiB, peak ${peakRssMiB().toFixed(0)} MiB, tensors ${m.numTensors}, tensor MiB ${(m.numBytes / 2 ** 20).toFixed(0)}${native}`);
       }
     }
   } else {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference timing: torchvision's fcos_resnet50_fpn (the closest torchvision relative of ATSS: anchor-free,
-centerness, ResNet-50 + FPN), weights None, 81 classes, 320x320, batch 2, one thread.
+centerness, ResNet-50 + FPN), weights None, 81 classes, 320x320, batch 2, REF_THREADS threads (default 1).
 
   python3 torchvision_fcos.py [reps] [size]   prints one JSON line: {"train_step_ms": [...], "inference_ms": [...]}
   python3 torchvision_fcos.py --serve [size]  warms up, prints {"ready": ...}, then answers each stdin line
@@ -9,6 +9,7 @@ Installed by bench/compare.ts via Debian python3-torch 1.13 / python3-torchvisio
 The train step is what one would write in PyTorch: forward with losses, zero_grad, backward, AdamW step.
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -21,7 +22,7 @@ serve = "--serve" in sys.argv
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 reps = int(args[0]) if len(args) > 0 and not serve else 3
 size = int(args[-1]) if (serve and args) else (int(args[1]) if len(args) > 1 else 320)
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("REF_THREADS", "1")))
 torch.manual_seed(0)
 
 # min/max size = size keeps torchvision's transform from resizing the input.

@@ -60,7 +60,8 @@ export interface TorchAddon {
   adamw(p: Id, g: Id, m: Id, v: Id, beta1: number, beta2: number, eps: number, decayFactor: number, stepSize: number, bc2Sqrt: number): Id[];
 }
 
-export const ADDON_PATH = path.resolve(
+/** The built addon; DETCLIP_TORCH_ADDON points elsewhere (tests use it to load a broken one). */
+export const ADDON_PATH = process.env.DETCLIP_TORCH_ADDON ?? path.resolve(
   path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'native', 'build', 'Release', 'detclip_torch.node');
 
 /** Functions this version of the TS side calls; an addon built from older sources lacks some. */
