@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { registerTorchBackend, resolveThreads, setTorchThreads, torchBackendUnavailableReason } from './torch/index.ts';
+import { registerTorchBackend, resolveThreads, setTorchThreads, torchBackendUnavailableReason, torchInfo } from './torch/index.ts';
 import { registerWasmKernelGaps } from './wasmKernels.ts';
 
 export type BackendName = 'torch' | 'wasm' | 'cpu' | 'tensorflow' | 'webgpu';
@@ -27,6 +27,12 @@ export function resolveBackendName(choice?: string): BackendName | 'auto' {
     throw new Error(`unknown backend '${name}' (expected one of auto, ${KNOWN.join(', ')})`);
   }
   return name as BackendName;
+}
+
+/** The current engine and its intra-op threads (wasm: 1). */
+export function engineInfo(): { engine: string; threads: number } {
+  const engine = tf.getBackend();
+  return { engine, threads: engine === 'torch' ? torchInfo()?.threads ?? 1 : 1 };
 }
 
 /** The line saying why the default fell back to wasm ('' when it did not). */

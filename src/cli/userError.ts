@@ -7,10 +7,14 @@ export function globalOpts(cmd: { optsWithGlobals(): Record<string, unknown> }):
   return cmd.optsWithGlobals() as { backend?: string; threads?: string };
 }
 
-/** Starts the engine named by --backend/--threads (or the environment); a fallback to wasm is one stderr line. */
-export function startBackend(cmd: { optsWithGlobals(): Record<string, unknown> }): Promise<BackendName> {
+/**
+ * Starts the engine named by --backend/--threads (or the environment); a fallback to wasm is one stderr line.
+ * `defaultThreads` applies when neither --threads nor DETCLIP_THREADS is given.
+ */
+export function startBackend(cmd: { optsWithGlobals(): Record<string, unknown> }, defaultThreads?: number): Promise<BackendName> {
   const o = globalOpts(cmd);
-  const threads = o.threads === undefined ? undefined : Number(o.threads);
+  const given = o.threads ?? (process.env.DETCLIP_THREADS ? undefined : defaultThreads?.toString());
+  const threads = given === undefined ? undefined : Number(given);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
     throw new Error(`--threads must be a positive integer, got '${o.threads}'`);
   }

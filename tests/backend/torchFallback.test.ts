@@ -15,7 +15,7 @@ test('a broken native module falls back to wasm with one line; --backend torch t
   try {
     const bogus = path.join(dir, 'detclip_torch.node');
     fs.writeFileSync(bogus, 'not an ELF file');
-    const env = { ...process.env, DETCLIP_TORCH_ADDON: bogus, DETCLIP_BACKEND: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DETCLIP_TORCH_ADDON: bogus };
     delete env.DETCLIP_BACKEND;
     const r = spawnSync(process.execPath, [CLI, 'env'], { env, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

@@ -12,7 +12,8 @@ export function registerDemo(program: Command): void {
     .option('--enrich', 'detection concepts as "name, definition" (WordNet) instead of bare names')
     .argument('[overrides...]', 'key=value overrides, as for `detclip train`')
     .action(async (overrides: string[], o: { quick?: boolean; data?: string; out?: string; quiet?: boolean; enrich?: boolean }, cmd: Command) => {
-      await startBackend(cmd);
+      // The tiny model's ops are too small for intra-op threads: one thread, the other core runs the loaders.
+      await startBackend(cmd, 1);
       const { runDemo, formatDemoTable } = await import('../../train/demo.ts');
       const r = await runDemo({ log: (l: string) => { process.stderr.write(`${l}\n`); }, quick: o.quick, dataDir: o.data, out: o.out, overrides, quiet: o.quiet, enrich: o.enrich });
       process.stdout.write(`${formatDemoTable(r)}\n`);
