@@ -1,5 +1,6 @@
 // Validation at the edge: zod parsing with unknown keys rejected and a "did you mean" suggestion.
 import { z } from 'zod';
+import { UserError } from '../errors.ts';
 
 /** Levenshtein distance, for key suggestions. */
 export function editDistance(a: string, b: string): number {
@@ -14,11 +15,14 @@ export function editDistance(a: string, b: string): number {
 export function suggest(key: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
+  const limit = Math.max(2, Math.floor(key.length / 3));
   for (const c of candidates) {
+    // the distance is at least the length difference: skip what cannot be suggested (a hostile 1 MB key is O(n) here)
+    if (Math.abs(key.length - c.length) > limit) continue;
     const dist = editDistance(key.toLowerCase(), c.toLowerCase());
     if (dist < bestD) { bestD = dist; best = c; }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  return best !== undefined && bestD <= limit ? best : undefined;
 }
 
 function shapeKeys(schema: z.ZodType): string[] | undefined {
@@ -27,7 +31,7 @@ function shapeKeys(schema: z.ZodType): string[] | undefined {
 }
 
 /**
- * Parses `value` with a strict object schema. Errors become one line naming `where` and the path;
+ * Parses `value` with a strict object schema. Errors become one UserError line naming `where` and the path;
  * an unknown key gets the closest known key as a suggestion.
  */
 export function parseStrict<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
@@ -49,7 +53,8 @@ export function parseStrict<S extends z.ZodType>(schema: S, value: unknown, wher
     const known = sub ? shapeKeys(sub) ?? [] : [];
     const k = keys[0]!;
     const s = suggest(k, known);
-    throw new Error(`${where}: unknown key '${at ? `${at}.` : ''}${k}'${s ? ` (did you mean '${s}'?)` : ''}`);
+    const shown = k.length > 80 ? `${k.slice(0, 80)}… (${k.length} characters)` : k;
+    throw new UserError(`${where}: unknown key '${at ? `${at}.` : ''}${shown}'${s ? ` (did you mean '${s}'?)` : ''}`);
   }
-  throw new Error(`${where}: ${at ? `'${at}': ` : ''}${issue.message}`);
+  throw new UserError(`${where}: ${at ? `'${at}': ` : ''}${issue.message}`);
 }

@@ -91,7 +91,7 @@ const resolveFrom = (base: string, p: string): string => (path.isAbsolute(p) ? p
 export function loadDataConfig(file: string): DataConfig {
   let raw: unknown;
   try {
-    raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+    raw = YAML.parse(fs.readFileSync(file, 'utf8'), { logLevel: 'error' });
   } catch (err) {
     throw new UserError(`${file}: cannot read data config (${(err as Error).message.split('\n')[0]})`);
   }

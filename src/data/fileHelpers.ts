@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { UserError } from '../errors.ts';
 import type { IssueHandler } from './types.ts';
 
 /**
@@ -13,13 +14,25 @@ export function resolveImagePath(image: string, annotationFile: string, imagesDi
   return path.resolve(imagesDir ?? path.dirname(annotationFile), image);
 }
 
-/** Streams a text file line by line with 1-based line numbers (blank lines skipped). */
+/**
+ * Streams a text file line by line with 1-based line numbers (blank lines skipped). A file that cannot be read
+ * (missing, a folder, an I/O error midway) throws DataFileError naming it.
+ */
 export async function* readLines(file: string): AsyncGenerator<{ line: number; text: string }> {
-  const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const input = fs.createReadStream(file, { encoding: 'utf8' });
+  const rl = readline.createInterface({ input, crlfDelay: Infinity });
   let line = 0;
-  for await (const text of rl) {
-    line++;
-    if (text.trim() !== '') yield { line, text };
+  try {
+    for await (const text of rl) {
+      line++;
+      if (text.trim() !== '') yield { line, text };
+    }
+  } catch (err) {
+    if (typeof (err as NodeJS.ErrnoException).errno !== 'number') throw err;
+    throw new DataFileError(file, `cannot read file${line ? ` after line ${line}` : ''} (${(err as NodeJS.ErrnoException).code})`);
+  } finally {
+    rl.close();
+    input.destroy();
   }
 }
 
@@ -57,7 +70,8 @@ export function readJsonFile(file: string): unknown {
 }
 
 /** A whole file is unusable (missing, unreadable, not JSON, wrong top-level shape). */
-export class DataFileError extends Error {
+export class DataFileError extends UserError {
+  override name = 'DataFileError';
   constructor(readonly file: string, readonly detail: string) {
     super(`${file}: ${detail}`);
   }

@@ -1,6 +1,7 @@
 // A small streaming tar reader (ustar, pax 'x' headers, GNU long names) over a Node readable stream:
 // entries come out one by one without loading the archive, as WebDataset shards need.
 import type { Readable } from 'node:stream';
+import { UserError } from '../errors.ts';
 
 export interface TarEntry {
   name: string;
@@ -9,9 +10,11 @@ export interface TarEntry {
   data: Uint8Array;       // the file's bytes (empty for non-files)
 }
 
-export class TarError extends Error {}
+export class TarError extends UserError { override name = 'TarError'; }
 
 const BLOCK = 512;
+/** Largest entry buffered when the archive's size is not known (a shard member is one image or caption). */
+export const MAX_ENTRY_BYTES = 1 << 30;
 
 /** Reads exactly n bytes from a chunk queue fed by an async iterator of Buffers. */
 class ByteReader {
@@ -45,6 +48,7 @@ const cstr = (b: Buffer, off: number, len: number): string => {
   return s.subarray(0, z < 0 ? len : z).toString('utf8');
 };
 
+/** A numeric header field: octal text or GNU base-256 (sizes >= 8 GiB); NaN when it is neither. */
 function octal(b: Buffer, off: number, len: number): number {
   if (b[off]! & 0x80) { // GNU base-256 for sizes >= 8 GiB
     let v = 0;
@@ -52,7 +56,8 @@ function octal(b: Buffer, off: number, len: number): number {
     return v;
   }
   const s = cstr(b, off, len).trim();
-  return s === '' ? 0 : parseInt(s, 8);
+  if (s === '') return 0;
+  return /^[0-7]+$/.test(s) ? parseInt(s, 8) : NaN;
 }
 
 function checksumOk(h: Buffer): boolean {
@@ -78,8 +83,13 @@ function parsePax(data: Buffer): Record<string, string> {
   return out;
 }
 
-/** Streams the entries of a tar archive. Throws TarError on a bad header or a truncated archive. */
-export async function* readTar(stream: Readable | AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
+/**
+ * Streams the entries of a tar archive. Throws TarError on a bad header or a truncated archive. `maxBytes` (the
+ * archive's size, when known) bounds what a header's size field can make it buffer: a larger entry is refused
+ * before anything is read into memory.
+ */
+export async function* readTar(stream: Readable | AsyncIterable<Buffer>, opts: { maxBytes?: number } = {}): AsyncGenerator<TarEntry> {
+  const maxBytes = opts.maxBytes ?? MAX_ENTRY_BYTES;
   const reader = new ByteReader((stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]());
   let longName: string | undefined;
   let pax: Record<string, string> = {};
@@ -93,7 +103,11 @@ export async function* readTar(stream: Readable | AsyncIterable<Buffer>): AsyncG
     if (!checksumOk(h)) throw new TarError(`bad header checksum at byte ${offset - BLOCK} (not a tar file or corrupt)`);
     const size = octal(h, 124, 12);
     const typeflag = String.fromCharCode(h[156]!);
+    if (!Number.isSafeInteger(size) || size < 0) throw new TarError(`bad size field at byte ${offset - BLOCK} (not a tar file or corrupt)`);
     const padded = Math.ceil(size / BLOCK) * BLOCK;
+    if (offset + padded > Math.min(maxBytes + BLOCK, Number.MAX_SAFE_INTEGER) || padded > MAX_ENTRY_BYTES) {
+      throw new TarError(`truncated archive (entry '${cstr(h, 0, 100)}' at byte ${offset - BLOCK} declares ${size} bytes, more than the archive holds)`);
+    }
     const body = await reader.read(padded);
     if (body.length < padded) throw new TarError(`truncated archive (entry '${cstr(h, 0, 100)}' needs ${size} bytes, got ${Math.min(size, body.length)})`);
     offset += padded;

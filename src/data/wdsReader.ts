@@ -2,6 +2,7 @@
 // ({"caption"} or {"text"}), streamed shard by shard without unpacking.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDetclipError } from '../errors.ts';
 import { isRecord } from './fileHelpers.ts';
 import { readTar, TarError } from './tarStream.ts';
 import type { IssueHandler, Sample, SampleSource } from './types.ts';
@@ -51,8 +52,12 @@ function groupToSample(shard: string, key: string, files: Map<string, Uint8Array
 /** Streams the pairs of one shard. A corrupt/truncated shard reports one issue and ends early. */
 export async function* readShard(shard: string, onIssue: IssueHandler): AsyncGenerator<Sample> {
   let stream: fs.ReadStream;
+  let size: number;
   try {
+    const st = await fs.promises.stat(shard);
+    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
     await fs.promises.access(shard, fs.constants.R_OK);
+    size = st.size;
     stream = fs.createReadStream(shard, { highWaterMark: 1 << 20 });
   } catch (err) {
     onIssue({ file: shard, record: 'shard', message: `cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
@@ -67,7 +72,7 @@ export async function* readShard(shard: string, onIssue: IssueHandler): AsyncGen
     return s;
   };
   try {
-    for await (const entry of readTar(stream)) {
+    for await (const entry of readTar(stream, { maxBytes: size })) {
       if (entry.type !== 'file') continue;
       const { key: k, ext } = splitKey(entry.name);
       if (k !== key) {
@@ -79,10 +84,13 @@ export async function* readShard(shard: string, onIssue: IssueHandler): AsyncGen
       files.set(ext, entry.data);
     }
   } catch (err) {
-    if (!(err instanceof TarError)) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const ioError = !isDetclipError(err) && typeof (err as NodeJS.ErrnoException).errno === 'number';
+    if (!(err instanceof TarError) && !ioError) throw err; // e.g. the issue handler stopping the run
     stream.destroy();
     // The group in progress may be incomplete: drop it with the shard error.
-    onIssue({ file: shard, record: key === undefined ? 'shard' : `after key ${key}`, message: err.message });
+    const message = err instanceof TarError ? err.message : `cannot read file (${code})`;
+    onIssue({ file: shard, record: key === undefined ? 'shard' : `after key ${key}`, message });
     return;
   }
   const s = emit();

@@ -5,7 +5,8 @@
 //   const found = await det.detect('street.jpg', { scoreThreshold: 0.3 });
 //   det.dispose();
 import { initBackend } from '../backend/index.ts';
-import { loadModelDir } from '../model/detclip.ts';
+import path from 'node:path';
+import { loadModelDir, MODEL_FILES } from '../model/detclip.ts';
 import { enrichCategory, type CategoryLike } from '../data/wordnetEnrich.ts';
 import { checkVocabulary, DetectorCore, type Detection, type DetectOptions } from './detectorCore.ts';
 import { preprocess, type ImageInput, type Preprocessed } from './preprocess.ts';
@@ -77,7 +78,8 @@ export class Detector extends DetectorCore {
 export async function createDetector(opts: CreateDetectorOptions): Promise<Detector> {
   await initBackend(opts.backend, { threads: opts.threads });
   const { model, extra } = loadModelDir(opts.weights);
-  const settings: InferenceSettings = inferenceSettings(model, extra);
+  let settings: InferenceSettings;
+  try { settings = inferenceSettings(model, extra, path.join(opts.weights, MODEL_FILES.config)); } catch (e) { model.dispose(); throw e; }
   if (opts.enrich !== undefined) settings.enrich = opts.enrich;
   return new Detector(model, settings);
 }

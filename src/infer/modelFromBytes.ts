@@ -24,5 +24,5 @@ export function modelFromBytes(config: unknown, weights: ArrayBuffer | Uint8Arra
     throw e;
   }
   const { model: _m, ...extra } = raw;
-  return { model, settings: inferenceSettings(model, extra) };
+  return { model, settings: inferenceSettings(model, extra, `${dir}/config.json`) };
 }

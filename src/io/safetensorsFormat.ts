@@ -1,6 +1,7 @@
 // The safetensors format itself, browser-safe (no node:*): header validation and tensor decoding. The file reader
 // (safetensors.ts) and the in-memory reader (parseSafetensorsBytes) both use it.
 //   u64 LE header length N | N bytes of JSON header | little-endian tensor bytes (offsets from the header's end)
+import { UserError } from '../errors.ts';
 
 export type StDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'F64' | 'U8' | 'I8' | 'BOOL';
 export const ST_BYTES: Record<StDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, F64: 8, U8: 1, I8: 1, BOOL: 1 };
@@ -10,7 +11,7 @@ export interface StHeader { entries: Map<string, StEntry>; metadata: Record<stri
 /** A loaded tensor: floats as Float32Array (F16/BF16/F64 converted), ints as Int32Array (I64 checked to fit). */
 export interface StTensor { dtype: StDtype; shape: number[]; data: Float32Array | Int32Array }
 
-export class SafetensorsError extends Error { override name = 'SafetensorsError'; }
+export class SafetensorsError extends UserError { override name = 'SafetensorsError'; }
 export const stFail = (where: string, msg: string): never => { throw new SafetensorsError(`${where}: ${msg}`); };
 
 /** The header length from the first 8 bytes, checked against the file size. */
@@ -29,11 +30,18 @@ export function parseHeader(where: string, json: string, fileSize: number, dataS
   const entries = new Map<string, StEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, v] of Object.entries(raw)) {
-    if (name === '__metadata__') { metadata = (v ?? {}) as Record<string, string>; continue; }
+    if (name === '__metadata__') {
+      if (v === null) continue;
+      if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string'))
+        stFail(where, 'bad safetensors header (__metadata__ must map names to strings)');
+      metadata = v as Record<string, string>;
+      continue;
+    }
     const e = v as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     if (!e || typeof e.dtype !== 'string' || !(e.dtype in ST_BYTES)) stFail(where, `tensor '${name}': unsupported dtype ${e?.dtype}`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) stFail(where, `tensor '${name}': bad shape`);
-    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) stFail(where, `tensor '${name}': bad data_offsets`);
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every((o) => Number.isSafeInteger(o) && o >= 0))
+      stFail(where, `tensor '${name}': bad data_offsets ${JSON.stringify(e.data_offsets)}`);
     const [b, end] = e.data_offsets!;
     const need = e.shape!.reduce((a, d) => a * d, 1) * ST_BYTES[e.dtype as StDtype];
     if (end - b !== need) stFail(where, `tensor '${name}': shape [${e.shape}] ${e.dtype} needs ${need} bytes but offsets give ${end - b}`);

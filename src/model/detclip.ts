@@ -22,6 +22,19 @@ export function saveModelDir(dir: string, model: DetClip, extra: Record<string, 
   atomicWriteFileSync(path.join(dir, MODEL_FILES.config), JSON.stringify({ model: model.cfg, ...extra }, null, 2) + '\n');
 }
 
+/** Reads and checks a model directory's config.json: {model: ModelConfig, ...extra}. Errors name the file. */
+export function readModelConfig(cfgFile: string): { cfg: ModelConfig; raw: { model?: unknown } & Record<string, unknown> } {
+  let text: string;
+  try { text = fs.readFileSync(cfgFile, 'utf8'); } catch (e) {
+    throw new UserError(`${cfgFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch (e) { throw new UserError(`${cfgFile}: not valid JSON (${(e as Error).message})`); }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${cfgFile}: must be a JSON object {"model": {...}}`);
+  const cfg = parseStrict(ModelConfigSchema, (raw as { model?: unknown }).model, `${cfgFile}: model`);
+  return { cfg, raw: raw as { model?: unknown } & Record<string, unknown> };
+}
+
 /** Reads a model dir (or a training checkpoint dir holding the same two files). Errors name the file. */
 export function loadModelDir(dir: string): { model: DetClip; extra: Record<string, unknown> } {
   const cfgFile = path.join(dir, MODEL_FILES.config);
@@ -29,11 +42,11 @@ export function loadModelDir(dir: string): { model: DetClip; extra: Record<strin
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: weights directory not found`);
   if (!fs.existsSync(cfgFile)) throw new UserError(`${cfgFile}: missing (a model directory holds ${MODEL_FILES.config} and ${MODEL_FILES.weights})`);
   if (!fs.existsSync(wFile)) throw new UserError(`${wFile}: missing (a model directory holds ${MODEL_FILES.config} and ${MODEL_FILES.weights})`);
-  let raw: { model?: unknown } & Record<string, unknown>;
-  try { raw = JSON.parse(fs.readFileSync(cfgFile, 'utf8')); } catch (e) { throw new UserError(`${cfgFile}: not valid JSON (${(e as Error).message})`); }
-  let cfg: ModelConfig;
-  try { cfg = parseStrict(ModelConfigSchema, raw.model, `${cfgFile}: model`); } catch (e) { throw new UserError((e as Error).message); }
-  const model = buildDetClip(cfg, 0);
+  const { cfg, raw } = readModelConfig(cfgFile);
+  let model: DetClip;
+  try { model = buildDetClip(cfg, 0); } catch (e) {
+    throw new UserError(`${cfgFile}: cannot build this model (${(e as Error).message.split('\n')[0]})`);
+  }
   try {
     const { tensors } = readSafetensors(wFile);
     model.store.load(tensors, { strict: true, where: wFile });

@@ -22,11 +22,16 @@ export function parseOverrideValue(raw: string): Json {
   return s;
 }
 
+/** Keys that would reach Object.prototype through plain-object assignment: never config keys. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Splits `a.b.c=value` into a path and a parsed value. */
 export function parseOverride(text: string): { path: string[]; value: Json } {
   const eq = text.indexOf('=');
   const key = eq < 0 ? '' : text.slice(0, eq).trim();
   if (!key || key.split('.').some((p) => !p)) throw new UserError(`override '${text}': expected key=value with a dotted key, e.g. train.lr=1e-3`);
+  const bad = key.split('.').find((p) => UNSAFE_KEYS.has(p));
+  if (bad) throw new UserError(`override '${text}': '${bad}' is not a config key`);
   return { path: key.split('.'), value: parseOverrideValue(text.slice(eq + 1)) };
 }
 
@@ -38,9 +43,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function setPath(obj: Record<string, unknown>, path: string[], value: unknown, what: string): Record<string, unknown> {
   const root = structuredClone(obj);
   let cur: Record<string, unknown> = root;
+  const bad = path.find((p) => UNSAFE_KEYS.has(p));
+  if (bad) throw new UserError(`${what}: '${bad}' is not a config key`);
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i]!;
-    if (cur[k] === undefined) cur[k] = {};
+    if (!Object.hasOwn(cur, k)) cur[k] = {};
     const next = cur[k];
     if (!isObject(next)) throw new UserError(`${what}: '${path.slice(0, i + 1).join('.')}' is a value, not a section`);
     cur = next;
@@ -52,7 +59,10 @@ export function setPath(obj: Record<string, unknown>, path: string[], value: unk
 /** Deep-merges a partial config into a full one (objects merge, everything else replaces). */
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  for (const [k, v] of Object.entries(over)) {
+    if (UNSAFE_KEYS.has(k)) throw new UserError(`'${k}' is not a config key`);
+    out[k] = isObject(v) && isObject(out[k]) && Object.hasOwn(out, k) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  }
   return out;
 }
 
@@ -91,11 +101,16 @@ export function resolveTrainConfig(opts: ResolveOptions = {}): TrainConfig {
       throw new UserError(`${opts.file}: cannot read config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     let parsed: unknown;
-    try { parsed = YAML.parse(text); } catch (e) {
+    // logLevel 'error': no process warnings from library code (the schema judges the values)
+    try { parsed = YAML.parse(text, { logLevel: 'error' }); } catch (e) {
       throw new UserError(`${opts.file}: not valid YAML/JSON (${(e as Error).message.split('\n')[0]})`);
     }
     if (parsed != null && !isObject(parsed)) throw new UserError(`${opts.file}: the config must be a mapping of sections`);
-    config = strict(deepMerge(config as unknown as Record<string, unknown>, (parsed ?? {}) as Record<string, unknown>), opts.file);
+    let merged: Record<string, unknown>;
+    try { merged = deepMerge(config as unknown as Record<string, unknown>, (parsed ?? {}) as Record<string, unknown>); } catch (e) {
+      throw new UserError(`${opts.file}: ${(e as Error).message}`);
+    }
+    config = strict(merged, opts.file);
   }
   return applyOverrides(config, opts.overrides ?? []);
 }

@@ -57,9 +57,13 @@ export function readForeignTextConfig(src: string | Record<string, unknown>, whe
   const root = parse(Root, raw, where);
   if (root.text_cfg) {
     const t = parse(OpenClipText, root.text_cfg, `${where}: text_cfg`);
+    const mlp = t.width && t.mlp_ratio ? Math.round(t.width * t.mlp_ratio) : undefined;
+    if (mlp !== undefined && !(Number.isSafeInteger(mlp) && mlp >= 1)) {
+      throw new UserError(`${where}: text_cfg: width ${t.width} x mlp_ratio ${t.mlp_ratio} is not a usable MLP width`);
+    }
     return drop({
       vocabSize: t.vocab_size, width: t.width, heads: t.heads, layers: t.layers, positions: t.context_length,
-      mlpWidth: t.width && t.mlp_ratio ? Math.round(t.width * t.mlp_ratio) : undefined, outputDim: root.embed_dim,
+      mlpWidth: mlp, outputDim: root.embed_dim,
       activation: root.quick_gelu ? 'quickgelu' : 'gelu', // open_clip's default act_layer is nn.GELU
     });
   }
