@@ -13,6 +13,11 @@ export interface ParamGroup { lrMult: number; decay: boolean }
 
 export const DEFAULT_LR_RULES = (textLrMult: number): LrPrefixRule[] => [{ prefix: 'text.', lrMult: textLrMult }];
 
+/** The training config's rules: its own `lrRules` first, then the default `text.` x textLrMult. */
+export function lrRulesFor(t: { lrRules?: readonly LrPrefixRule[]; textLrMult: number }): LrPrefixRule[] {
+  return [...(t.lrRules ?? []), ...DEFAULT_LR_RULES(t.textLrMult)];
+}
+
 const NO_DECAY_SUBSTRINGS = ['embedding', 'embed', 'relative_position_bias_table', 'logit_scale'];
 const NORM_SEGMENT = /(^|\.)([a-z_]*norm[a-z_0-9]*|bn\d*|ln_\w*)(\.|$)/i;
 

@@ -22,6 +22,9 @@ export const trainConfigSchema = z.strictObject({
     betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
     eps: z.number().positive(),
     textLrMult: z.number().min(0),                // paper: 0.1 for the FILIP-initialised text encoder
+    // Name-prefix lr multipliers, first match wins, before the default `text.` x textLrMult rule
+    // (e.g. [{"prefix":"text.token_embedding","lrMult":1}]).
+    lrRules: z.array(z.strictObject({ prefix: z.string().min(1), lrMult: z.number().min(0) })).optional(),
     gradClip: z.number().positive().nullable(),   // global-norm clip; null = off (not reported)
     accumulate: z.number().int().positive(),      // micro-batches per optimizer step
     checkpointEvery: z.number().int().min(0),     // optimizer steps; 0 = only the final checkpoint

@@ -8,6 +8,7 @@ import { DEFAULT_KIND_CONFIG, parseDataConfig, type DataConfig, type KindConfig 
 import { SAMPLE_KINDS } from '../data/types.ts';
 import { UserError } from '../errors.ts';
 import { AdamW } from './adamw.ts';
+import { lrRulesFor } from './paramGroups.ts';
 import { makeTrainStep } from './trainStep.ts';
 import { runTraining, type TrainingResult } from './trainLoop.ts';
 import type { TrainConfig } from './trainConfig.ts';
@@ -76,7 +77,10 @@ export async function trainDetClip(o: TrainDetClipOptions): Promise<TrainDetClip
   const data = dataConfigForTraining(o.data, o.train);
   const loader = await createMixedLoader(data, { seed: o.train.train.seed, workers: o.workers ?? 1, onWarning: o.log });
   const tr = o.train.train;
-  const optimizer = new AdamW(model.store, { lr: tr.lr, betas: tr.betas, eps: tr.eps, weightDecay: tr.weightDecay, textLrMult: tr.textLrMult });
+  const optimizer = new AdamW(model.store, {
+    lr: tr.lr, betas: tr.betas, eps: tr.eps, weightDecay: tr.weightDecay,
+    lrRules: lrRulesFor(tr),
+  });
   try {
     const result = await runTraining({
       store: model.store, optimizer, loader, step: makeTrainStep(model, o.train), config: o.train,

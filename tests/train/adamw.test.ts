@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { tf, setupBackend, expectNoLeak, assertClose } from '../helpers/tf.ts';
 import { ParamStore } from '../../src/model/params.ts';
 import { AdamW } from '../../src/train/adamw.ts';
-import { decays, lrMultFor, DEFAULT_LR_RULES } from '../../src/train/paramGroups.ts';
+import { decays, lrMultFor, lrRulesFor, DEFAULT_LR_RULES } from '../../src/train/paramGroups.ts';
+import { applyOverrides } from '../../src/train/configOverrides.ts';
+import { preset } from '../../src/train/trainConfig.ts';
 
 before(setupBackend);
 
@@ -113,4 +115,14 @@ test('state round-trip continues identically; bad grads and state are rejected b
     assert.throws(() => B.opt.setState(st, 'ck/optimizer.safetensors'), /ck\/optimizer.safetensors: moments for parameter 'ghost'/);
     for (const x of [A, B]) { x.opt.dispose(); x.store.dispose(); }
   });
+});
+
+test('train.lrRules override comes before the text x textLrMult default (first match wins)', () => {
+  const c = applyOverrides(preset('tiny'), ['train.lrRules=[{"prefix":"text.token_embedding","lrMult":1}]']);
+  const rules = lrRulesFor(c.train);
+  assert.equal(lrMultFor('text.token_embedding.weight', rules), 1);
+  assert.equal(lrMultFor('text.transformer.resblocks.0.attn.in_proj_weight', rules), 0.1);
+  assert.equal(lrMultFor('head.cls.weight', rules), 1);
+  assert.deepEqual(lrRulesFor(preset('tiny').train), DEFAULT_LR_RULES(0.1));
+  assert.throws(() => applyOverrides(preset('tiny'), ['train.lrRules=[{"prefix":"x","lrMul":1}]']), /lrMul/);
 });
