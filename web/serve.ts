@@ -12,7 +12,12 @@ const TYPES: Record<string, string> = {
 };
 
 export interface WebServerOptions { dist: string; modelDir?: string; host?: string; port?: number }
-export interface WebServer { url: string; close(): Promise<void> }
+export interface WebServer {
+  url: string;
+  close(): Promise<void>;
+  /** Lets the process exit while the server is still listening (fuzzing, tests). */
+  unref(): void;
+}
 
 /** A request that cannot be served as asked: answered with its status and one line, never a crash. */
 class BadRequest extends Error {
@@ -78,7 +83,11 @@ export function startWebServer(o: WebServerOptions): Promise<WebServer> {
     server.once('error', reject);
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
       const a = server.address() as { address: string; port: number };
-      resolve({ url: `http://${a.address}:${a.port}/`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+      resolve({
+        url: `http://${a.address}:${a.port}/`,
+        close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        unref: () => { server.unref(); },
+      });
     });
   });
 }

@@ -4,10 +4,11 @@ import { cocoTarget, lvisTarget, odvgTarget, pairsTarget, wdsTarget } from './da
 import { evalJsonTarget, modelConfigTarget, overridesTarget, safetensorsTarget, vocabTarget } from './fileTargets.ts';
 import { imageTarget } from './imageTarget.ts';
 import { configsTarget } from './configTargets.ts';
+import { serveTarget } from './serveTarget.ts';
 
 export const TARGETS: AnyTarget[] = [
   cocoTarget, lvisTarget, odvgTarget, pairsTarget, wdsTarget,
-  safetensorsTarget, modelConfigTarget, configsTarget, vocabTarget, overridesTarget, evalJsonTarget, imageTarget,
+  safetensorsTarget, modelConfigTarget, configsTarget, vocabTarget, overridesTarget, evalJsonTarget, imageTarget, serveTarget,
 ];
 
 export function targetNamed(name: string): AnyTarget | undefined {

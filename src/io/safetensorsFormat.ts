@@ -1,7 +1,11 @@
-// The safetensors format itself, browser-safe (no node:*): header validation and tensor decoding. The file reader
-// (safetensors.ts) and the in-memory reader (parseSafetensorsBytes) both use it.
+// The safetensors format itself, browser-safe (no node:*): header validation, tensor decoding and detclip's
+// checksum. The file reader (safetensors.ts) and the in-memory reader (parseSafetensorsBytes) both use it.
 //   u64 LE header length N | N bytes of JSON header | little-endian tensor bytes (offsets from the header's end)
+// Files detclip writes carry `__metadata__` 'detclip.crc32': the CRC-32 of the whole file with those 8 hex digits
+// read as '00000000' (header and data, so a damaged byte anywhere shows). Checked when present; foreign files
+// (open_clip, HF) have none and load as before.
 import { UserError } from '../errors.ts';
+import { crc32, crcHex } from './crc32.ts';
 
 export type StDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'F64' | 'U8' | 'I8' | 'BOOL';
 export const ST_BYTES: Record<StDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, F64: 8, U8: 1, I8: 1, BOOL: 1 };
@@ -91,14 +95,54 @@ export function decodeTensor(where: string, name: string, e: StEntry, buf: Uint8
   return { dtype: e.dtype, shape: e.shape, data };
 }
 
-/** Every tensor of a safetensors file already in memory (a browser fetch). */
-export function parseSafetensorsBytes(bytes: ArrayBuffer | Uint8Array, where = 'safetensors'): Map<string, StTensor> {
+export const ST_CRC_KEY = 'detclip.crc32';
+export const ST_CRC_PLACEHOLDER = '00000000';
+const crcField = (hex: string): Uint8Array => new TextEncoder().encode(`"${ST_CRC_KEY}":"${hex}"`);
+
+/** Where in the header bytes the checksum's 8 hex digits are (as written: `"detclip.crc32":"<hex>"`), or -1. */
+export function crcDigitsAt(header: Uint8Array, hex: string): number {
+  const pat = crcField(hex);
+  outer: for (let i = header.length - pat.length; i >= 0; i--) {
+    for (let k = 0; k < pat.length; k++) if (header[i + k] !== pat[k]) continue outer;
+    return i + pat.length - 9;
+  }
+  return -1;
+}
+
+/** The first 8 + N bytes with the checksum digits zeroed: what the checksum covers before the data. */
+export function crcHead(where: string, first8: Uint8Array, header: Uint8Array, hex: string): Uint8Array {
+  if (!/^[0-9a-f]{8}$/.test(hex)) stFail(where, `damaged: checksum '${hex}' is not 8 hex digits`);
+  const at = crcDigitsAt(header, hex);
+  if (at < 0) stFail(where, 'damaged: the checksum field is not where detclip writes it');
+  const head = new Uint8Array(8 + header.length);
+  head.set(first8.subarray(0, 8));
+  head.set(header, 8);
+  head.set(new TextEncoder().encode(ST_CRC_PLACEHOLDER), 8 + at);
+  return head;
+}
+
+/** Throws unless `actual` (the CRC-32 computed as described above) equals the stored hex. */
+export function checkCrc(where: string, stored: string, actual: number): void {
+  if (crcHex(actual) !== stored) stFail(where, `checksum mismatch (stored ${stored}, file gives ${crcHex(actual)}): the file is damaged or truncated`);
+}
+
+/** Every tensor and the metadata of a safetensors file already in memory (a browser fetch); checks the checksum. */
+export function readSafetensorsBytes(bytes: ArrayBuffer | Uint8Array, where = 'safetensors'):
+  { tensors: Map<string, StTensor>; metadata: Record<string, string> } {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const n = headerLength(where, u8.subarray(0, 8), u8.length);
-  const h = parseHeader(where, new TextDecoder().decode(u8.subarray(8, 8 + n)), u8.length, 8 + n);
-  const out = new Map<string, StTensor>();
+  const header = u8.subarray(8, 8 + n);
+  const h = parseHeader(where, new TextDecoder().decode(header), u8.length, 8 + n);
+  const stored = h.metadata[ST_CRC_KEY];
+  if (stored !== undefined) checkCrc(where, stored, crc32(u8.subarray(8 + n), crc32(crcHead(where, u8, header, stored))));
+  const tensors = new Map<string, StTensor>();
   for (const [name, e] of h.entries) {
-    out.set(name, decodeTensor(where, name, e, u8.subarray(h.dataStart + e.dataOffsets[0], h.dataStart + e.dataOffsets[1])));
+    tensors.set(name, decodeTensor(where, name, e, u8.subarray(h.dataStart + e.dataOffsets[0], h.dataStart + e.dataOffsets[1])));
   }
-  return out;
+  return { tensors, metadata: h.metadata };
+}
+
+/** Every tensor of a safetensors file already in memory (a browser fetch); checks the checksum. */
+export function parseSafetensorsBytes(bytes: ArrayBuffer | Uint8Array, where = 'safetensors'): Map<string, StTensor> {
+  return readSafetensorsBytes(bytes, where).tensors;
 }

@@ -1,14 +1,17 @@
 // Training checkpoints: a directory with
 //   model.safetensors      every parameter by dotted name (trainable or not)
 //   optimizer.safetensors  AdamW moments `m.<name>` / `v.<name>`, per-parameter update counts `t.<name>`, global `step`
-//   state.json             step, RNG + data-sampler states, metrics so far, resolved config, format version
+//   state.json             step, RNG + data-sampler states, metrics so far, resolved config, format version, and
+//                          (src/io/integrity.ts) its own checksum plus each safetensors file's size and checksum
 // Saved atomically: everything goes to `DIR.tmp-<pid>` (each file fsynced), then the old DIR is renamed aside, the new
 // one renamed in, and only then is the old one deleted. A crash never leaves DIR half-written; at worst DIR is absent
-// and a complete `DIR.old-<pid>` / `DIR.tmp-<pid>` remains, which loadCheckpoint points the user to.
+// and a complete `DIR.old-<pid>` / `DIR.tmp-<pid>` remains, which loadCheckpoint then loads instead (the newest that
+// verifies). Leftovers of processes that are gone are deleted after the next successful save.
 import fs from 'node:fs';
 import path from 'node:path';
 import { atomicWriteFileSync } from '../io/atomicWrite.ts';
-import { readSafetensors, writeSafetensors, type StTensor, type StWriteTensor } from '../io/safetensors.ts';
+import { readSafetensors, writeSafetensors, ST_CRC_KEY, type StTensor, type StWriteTensor } from '../io/safetensors.ts';
+import { checkFileRecord, stampJson, verifyJson, type FileRecords } from '../io/integrity.ts';
 import { UserError } from '../errors.ts';
 import type { ParamStore } from '../model/params.ts';
 import type { AdamW, AdamWState } from './adamw.ts';
@@ -28,7 +31,8 @@ export interface TrainState {
 }
 
 export interface LoadedCheckpoint {
-  dir: string;
+  dir: string;                          // the directory read: the one asked for, or a leftover (recoveredFrom)
+  recoveredFrom?: string;               // set when the asked-for dir was missing and an interrupted save's leftover was read
   params: Map<string, StTensor>;
   optimizer: AdamWState;
   state: TrainState;
@@ -53,7 +57,8 @@ export function saveCheckpoint(dir: string, parts: { store: ParamStore; optimize
     for (const [name, v] of parts.store.entries()) {
       model.set(name, { dtype: v.dtype === 'int32' ? 'I32' : 'F32', shape: v.shape.slice(), data: v.dataSync() as Float32Array | Int32Array });
     }
-    writeSafetensors(path.join(tmp, 'model.safetensors'), model, { format: 'detclip-params' });
+    const files: FileRecords = {};
+    files['model.safetensors'] = record(writeSafetensors(path.join(tmp, 'model.safetensors'), model, { format: 'detclip-params' }));
     const opt = parts.optimizer.getState();
     const optTensors = new Map<string, StWriteTensor>([['step', { dtype: 'I32', shape: [], data: [opt.step] }]]);
     for (const [name, s] of opt.slots) {
@@ -61,9 +66,9 @@ export function saveCheckpoint(dir: string, parts: { store: ParamStore; optimize
       optTensors.set(`v.${name}`, { shape: s.shape, data: s.v });
       optTensors.set(`t.${name}`, { dtype: 'I32', shape: [], data: [s.t] });
     }
-    writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optTensors, { format: 'detclip-adamw' });
+    files['optimizer.safetensors'] = record(writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optTensors, { format: 'detclip-adamw' }));
     const state: TrainState = { ...parts.state, version: CHECKPOINT_VERSION, savedAt: new Date().toISOString() };
-    atomicWriteFileSync(path.join(tmp, 'state.json'), JSON.stringify(state, null, 1) + '\n'); // last: marks completeness
+    atomicWriteFileSync(path.join(tmp, 'state.json'), JSON.stringify(stampJson(state, files), null, 1) + '\n'); // last: marks completeness
     fsyncDir(tmp);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -80,36 +85,74 @@ export function saveCheckpoint(dir: string, parts: { store: ParamStore; optimize
   }
   fsyncDir(path.dirname(target));
   if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+  for (const p of leftovers(target)) if (!alive(p.pid)) fs.rmSync(p.dir, { recursive: true, force: true });
 }
 
-/** Complete leftovers of an interrupted save next to a missing checkpoint dir. */
-function leftovers(target: string): string[] {
+function record(w: { bytes: number; crc32?: string }): { bytes: number; crc32: string } {
+  return { bytes: w.bytes, crc32: w.crc32! };
+}
+
+/** Whether a process with this id exists (EPERM: it does, under another user). */
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** `DIR.old-<pid>` / `DIR.tmp-<pid>` next to the checkpoint dir (complete or not). */
+function leftovers(target: string): { dir: string; pid: number }[] {
   const parent = path.dirname(target);
   if (!fs.existsSync(parent)) return [];
   const base = path.basename(target);
-  return fs.readdirSync(parent)
-    .filter((n) => n.startsWith(`${base}.old-`) || n.startsWith(`${base}.tmp-`))
-    .map((n) => path.join(parent, n))
-    .filter((p) => FILES.every((f) => fs.existsSync(path.join(p, f))));
+  const out: { dir: string; pid: number }[] = [];
+  for (const n of fs.readdirSync(parent)) {
+    const m = /^\.(old|tmp)-(\d+)$/.exec(n.slice(base.length));
+    if (n.startsWith(base) && m) out.push({ dir: path.join(parent, n), pid: Number(m[2]) });
+  }
+  return out;
 }
 
-/** Reads a checkpoint directory (nothing is applied yet: see restoreCheckpoint). Problems throw one-line UserErrors. */
+/** A missing checkpoint dir: the newest complete leftover of an interrupted save that loads, else a UserError. */
+function recover(dir: string, target: string): LoadedCheckpoint {
+  const complete = leftovers(target).map((l) => l.dir).filter((p) => FILES.every((f) => fs.existsSync(path.join(p, f))));
+  let best: LoadedCheckpoint | undefined;
+  let firstError: string | undefined;
+  for (const p of complete) {
+    try {
+      const c = readCheckpointDir(p);
+      if (!best || c.state.step > best.state.step) best = c;
+    } catch (e) {
+      firstError ??= (e as Error).message;
+    }
+  }
+  if (best) return { ...best, recoveredFrom: best.dir };
+  const hint = firstError ? ` (an interrupted save left ${complete.length === 1 ? 'a checkpoint' : 'checkpoints'} that cannot be read: ${firstError})` : '';
+  throw new UserError(`checkpoint directory ${dir} not found${hint}`);
+}
+
+/**
+ * Reads a checkpoint directory (nothing is applied yet: see restoreCheckpoint), checking every checksum it has.
+ * When `dir` is missing because a save was interrupted, reads the newest complete leftover instead
+ * (`recoveredFrom`). Problems throw one-line UserErrors naming the file.
+ */
 export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const target = path.resolve(dir);
-  if (!fs.existsSync(target)) {
-    const left = leftovers(target);
-    const hint = left.length ? ` (an interrupted save left the complete checkpoint ${left[0]}: rename it to ${dir} to resume from it)` : '';
-    throw new UserError(`checkpoint directory ${dir} not found${hint}`);
-  }
+  if (!fs.existsSync(target)) return recover(dir, target);
+  return readCheckpointDir(dir);
+}
+
+function readCheckpointDir(dir: string): LoadedCheckpoint {
+  const target = path.resolve(dir);
   if (!fs.statSync(target).isDirectory()) throw new UserError(`${dir}: not a checkpoint directory`);
   for (const f of FILES) if (!fs.existsSync(path.join(target, f))) throw new UserError(`${dir}: not a detclip checkpoint (missing ${f})`);
   const where = (f: string): string => path.join(dir, f);
-  let state: TrainState;
+  let parsed: unknown;
   try {
-    state = JSON.parse(fs.readFileSync(path.join(target, 'state.json'), 'utf8')) as TrainState;
+    parsed = JSON.parse(fs.readFileSync(path.join(target, 'state.json'), 'utf8'));
   } catch (e) {
-    throw new UserError(`${where('state.json')}: cannot parse (${(e as Error).message})`);
+    throw new UserError(`${where('state.json')}: cannot parse, damaged or truncated (${(e as Error).message.split('\n')[0]})`);
   }
+  const { body, files } = verifyJson(where('state.json'), parsed);
+  const { files: _f, ...rest } = body ?? {};
+  const state = (body === null || typeof body !== 'object' ? body : rest) as unknown as TrainState;
   if (typeof state !== 'object' || state === null || !Number.isInteger(state.step) || state.step < 0) {
     throw new UserError(`${where('state.json')}: no valid 'step'`);
   }
@@ -118,12 +161,14 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   }
   let params: Map<string, StTensor>;
   let optTensors: Map<string, StTensor>;
-  try {
-    params = readSafetensors(path.join(target, 'model.safetensors')).tensors;
-    optTensors = readSafetensors(path.join(target, 'optimizer.safetensors')).tensors;
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
+  const read = (f: 'model.safetensors' | 'optimizer.safetensors'): Map<string, StTensor> => {
+    let r: ReturnType<typeof readSafetensors>;
+    try { r = readSafetensors(path.join(target, f)); } catch (e) { throw new UserError((e as Error).message); }
+    checkFileRecord(where(f), where('state.json'), files?.[f], { bytes: r.bytes, crc32: r.metadata[ST_CRC_KEY] });
+    return r.tensors;
+  };
+  params = read('model.safetensors');
+  optTensors = read('optimizer.safetensors');
   const optimizer: AdamWState = { step: Number(optTensors.get('step')?.data[0] ?? state.step), slots: new Map() };
   for (const [key, t] of optTensors) {
     if (!key.startsWith('m.')) continue;

@@ -107,7 +107,7 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
       fs.copyFileSync(src, files.metrics);
     }
     truncateMetrics(files.metrics, start);
-    log(`resumed from ${o.resumeFrom} at step ${start}`);
+    log(`resumed from ${ckpt.recoveredFrom ? `${ckpt.recoveredFrom} (the leftover of an interrupted save of ${o.resumeFrom})` : o.resumeFrom} at step ${start}`);
   } else if (fs.existsSync(files.checkpoint) || fs.existsSync(files.metrics)) {
     throw new UserError(`${o.outDir} already holds a training run: resume it with --resume ${files.checkpoint} or choose another output directory`);
   }

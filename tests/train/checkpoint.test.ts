@@ -80,15 +80,20 @@ test('a failed save keeps the previous checkpoint and leaves no temp dir; re-sav
   });
 });
 
-test('one-line errors: missing dir (with leftover hint), not a checkpoint, wrong shape, missing/extra param, config mismatch', async () => {
+test('one-line errors: missing dir (leftover recovered or named), not a checkpoint, wrong shape, missing/extra param, config mismatch', async () => {
   await expectNoLeak(() => {
     const dir = path.join(tmp, 'run3', 'checkpoint');
     assert.throws(() => loadCheckpoint(dir), (e: Error) => e instanceof UserError && e.message === `checkpoint directory ${dir} not found`);
     const a = model();
     saveCheckpoint(dir, { store: a.store, optimizer: a.opt, state: state(4) });
     fs.renameSync(dir, `${dir}.old-999`); // as if a save crashed between its two renames
-    assert.throws(() => loadCheckpoint(dir), /an interrupted save left the complete checkpoint .*checkpoint\.old-999: rename it/);
-    fs.renameSync(`${dir}.old-999`, dir);
+    const rec = loadCheckpoint(dir);
+    assert.equal(rec.state.step, 4);
+    assert.equal(rec.recoveredFrom, `${path.resolve(dir)}.old-999`, 'the interrupted save\'s leftover is read');
+    fs.writeFileSync(path.join(`${dir}.old-999`, 'model.safetensors'), 'garbage');
+    assert.throws(() => loadCheckpoint(dir), /not found \(an interrupted save left a checkpoint that cannot be read: .*model\.safetensors/);
+    fs.rmSync(`${dir}.old-999`, { recursive: true });
+    saveCheckpoint(dir, { store: a.store, optimizer: a.opt, state: state(4) });
 
     fs.mkdirSync(path.join(tmp, 'empty'));
     assert.throws(() => loadCheckpoint(path.join(tmp, 'empty')), /not a detclip checkpoint \(missing model\.safetensors\)/);
