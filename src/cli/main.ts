@@ -10,6 +10,7 @@ import { registerEval } from './commands/eval.ts';
 import { registerAblate } from './commands/ablate.ts';
 import { registerDetect } from './commands/detect.ts';
 import { registerEnv } from './commands/env.ts';
+import { registerExportOnnx } from './commands/exportOnnx.ts';
 import { DetclipError } from '../errors.ts';
 
 export function buildProgram(): Command {
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   for (const register of [
     registerDemo, registerTrain, registerEval, registerEvalJson, registerDetect,
-    registerData, registerEmbedText, registerModel, registerAblate, registerEnv,
+    registerData, registerEmbedText, registerModel, registerAblate, registerEnv, registerExportOnnx,
   ]) register(program);
   return program;
 }

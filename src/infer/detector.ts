@@ -7,10 +7,13 @@
 import { initBackend } from '../backend/index.ts';
 import path from 'node:path';
 import { loadModelDir, MODEL_FILES } from '../model/detclip.ts';
-import { enrichCategory, type CategoryLike } from '../data/wordnetEnrich.ts';
-import { checkVocabulary, DetectorCore, type Detection, type DetectOptions } from './detectorCore.ts';
+import type { CategoryLike } from '../data/wordnetEnrich.ts';
+import { DetectorCore, type Detection, type DetectOptions } from './detectorCore.ts';
+import { sameVocabulary, vocabularyTexts } from './vocabularyTexts.ts';
+import type { OnnxDetector } from '../onnx/onnxDetector.ts';
 import { preprocess, type ImageInput, type Preprocessed } from './preprocess.ts';
 import { inferenceSettings, type InferenceSettings } from './settings.ts';
+import { UserError } from '../errors.ts';
 
 export type { Detection, DetectOptions } from './detectorCore.ts';
 export type { ImageInput, RawImage } from './preprocess.ts';
@@ -18,9 +21,10 @@ export { inferenceSettings, type InferenceSettings } from './settings.ts';
 export type { CategoryLike } from '../data/wordnetEnrich.ts';
 
 export interface CreateDetectorOptions {
-  weights: string;    // model directory: config.json + model.safetensors
+  weights: string;    // model directory: config.json + model.safetensors (engine 'onnx': an export-onnx directory)
+  engine?: 'tfjs' | 'onnx'; // 'tfjs' (default): the TF.js model; 'onnx': image.onnx + text.onnx on onnxruntime-node (CPU)
   backend?: string;   // 'torch' | 'wasm' | ... (default: DETCLIP_BACKEND, else torch when the native module loads, else wasm)
-  threads?: number;   // native engine intra-op threads (default: DETCLIP_THREADS, else every core)
+  threads?: number;   // intra-op threads of the native engine, or of onnxruntime with engine 'onnx' (default: DETCLIP_THREADS, else every core)
   enrich?: boolean;   // override the saved setting (concepts as "name, definition")
 }
 
@@ -33,9 +37,8 @@ export class Detector extends DetectorCore {
    * Entries are words/phrases or categories ({name, synset?, def?, text?}), enriched as at training.
    */
   setVocabulary(entries: (string | CategoryLike)[]): void {
-    const cats = entries.map((e) => (typeof e === 'string' ? { name: e } : e));
-    checkVocabulary(cats.map((c) => c.name)); // before any WordNet work
-    this.setConcepts(cats.map((c) => c.name), cats.map((c) => enrichCategory(c, { enabled: this.settings.enrich })));
+    const { names, texts } = vocabularyTexts(entries, this.settings.enrich);
+    this.setConcepts(names, texts);
   }
 
   /**
@@ -55,9 +58,7 @@ export class Detector extends DetectorCore {
 
   /** setVocabulary unless the same entries (by name) are already encoded. */
   private useVocabulary(entries: (string | CategoryLike)[]): void {
-    const names = entries.map((e) => (typeof e === 'string' ? e : e.name));
-    const same = names.length === this.vocabulary.length && names.every((n, i) => n === this.vocabulary[i]);
-    if (!same) this.setVocabulary(entries);
+    if (!sameVocabulary(entries, this.vocabulary)) this.setVocabulary(entries);
   }
 
   /** Images of any sizes and forms; those of the same size after resizing share forward passes. */
@@ -75,7 +76,17 @@ export class Detector extends DetectorCore {
   }
 }
 
-export async function createDetector(opts: CreateDetectorOptions): Promise<Detector> {
+export async function createDetector(opts: CreateDetectorOptions & { engine?: 'tfjs' }): Promise<Detector>;
+export async function createDetector(opts: CreateDetectorOptions & { engine: 'onnx' }): Promise<OnnxDetector>;
+export async function createDetector(opts: CreateDetectorOptions): Promise<Detector | OnnxDetector>;
+export async function createDetector(opts: CreateDetectorOptions): Promise<Detector | OnnxDetector> {
+  const engine = opts.engine ?? 'tfjs';
+  if (engine === 'onnx') {
+    // loaded on demand: the tfjs engine never loads onnxruntime
+    const { createOnnxDetector } = await import('../onnx/onnxDetector.ts');
+    return createOnnxDetector(opts);
+  }
+  if (engine !== 'tfjs') throw new UserError(`unknown engine '${String(engine)}': use 'tfjs' or 'onnx'`);
   await initBackend(opts.backend, { threads: opts.threads });
   const { model, extra } = loadModelDir(opts.weights);
   let settings: InferenceSettings;

@@ -41,6 +41,35 @@ export function checkVocabulary(names: unknown[]): void {
 // Logits held at once in a batched forward pass ([B, K, M] floats): keeps big vocabularies x big images bounded.
 const MAX_LOGITS_PER_PASS = 32 * 1024 * 1024;
 
+/** Indices of the images grouped by padded size (first-seen order): each group shares forward passes. */
+export function groupBySize(images: Preprocessed[]): number[][] {
+  const groups = new Map<string, number[]>();
+  images.forEach((p, i) => {
+    const key = `${p.height}x${p.width}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  return [...groups.values()];
+}
+
+/** Images per forward pass for K anchors and M concepts (the logits held at once stay bounded). */
+export function imagesPerPass(k: number, m: number, batchSize = 8): number {
+  return Math.max(1, Math.min(batchSize, Math.floor(MAX_LOGITS_PER_PASS / (k * m))));
+}
+
+/** One pass's network outputs, flat: logits [B, K, M], centerness [B, K] (logits), boxes [B, K, 4] input pixels. */
+export interface PassOutputs { logits: Float32Array; centerness: Float32Array; boxes: Float32Array }
+
+/** Image b of a pass -> detections in original-image pixels, labelled with the vocabulary. */
+export function imageDetections(o: PassOutputs, b: number, k: number, vocab: readonly string[], p: Preprocessed, post: PostprocessOptions): Detection[] {
+  const m = vocab.length;
+  const raw = postprocess(o.logits.subarray(b * k * m, (b + 1) * k * m), m, o.centerness.subarray(b * k, (b + 1) * k),
+    o.boxes.subarray(b * k * 4, (b + 1) * k * 4), [p.validH, p.validW], [p.srcH / p.validH, p.srcW / p.validW], post);
+  return raw.map((d) => ({
+    label: vocab[d.label]!, labelIndex: d.label, score: d.score,
+    box: { xmin: d.box[0], ymin: d.box[1], xmax: d.box[2], ymax: d.box[3] },
+  }));
+}
+
 export class DetectorCore {
   protected vocab: string[] = [];
   protected conceptEmb: tf.Tensor2D | null = null; // [M, D]
@@ -79,16 +108,11 @@ export class DetectorCore {
     const emb = this.requireVocabulary();
     const post = postprocessOptions(opts);
     const out: Detection[][] = new Array(images.length);
-    const groups = new Map<string, number[]>();
-    images.forEach((p, i) => {
-      const key = `${p.height}x${p.width}`;
-      groups.set(key, [...(groups.get(key) ?? []), i]);
-    });
     const m = this.vocab.length;
-    for (const idx of groups.values()) {
+    for (const idx of groupBySize(images)) {
       const p0 = images[idx[0]!]!;
       const k = this.model.image.anchorsFor(p0.height, p0.width).anchors.points.length / 2;
-      const perPass = Math.max(1, Math.min(opts.batchSize ?? 8, Math.floor(MAX_LOGITS_PER_PASS / (k * m))));
+      const perPass = imagesPerPass(k, m, opts.batchSize);
       for (let s = 0; s < idx.length; s += perPass) {
         const part = idx.slice(s, s + perPass);
         const [logits, ctr, boxes] = tf.tidy(() => {
@@ -98,15 +122,7 @@ export class DetectorCore {
         });
         const [lg, ct, bx] = [logits.dataSync() as Float32Array, ctr.dataSync() as Float32Array, boxes.dataSync() as Float32Array];
         tf.dispose([logits, ctr, boxes]);
-        part.forEach((i, b) => {
-          const p = images[i]!;
-          const raw = postprocess(lg.subarray(b * k * m, (b + 1) * k * m), m, ct.subarray(b * k, (b + 1) * k),
-            bx.subarray(b * k * 4, (b + 1) * k * 4), [p.validH, p.validW], [p.srcH / p.validH, p.srcW / p.validW], post);
-          out[i] = raw.map((d) => ({
-            label: this.vocab[d.label]!, labelIndex: d.label, score: d.score,
-            box: { xmin: d.box[0], ymin: d.box[1], xmax: d.box[2], ymax: d.box[3] },
-          }));
-        });
+        part.forEach((i, b) => { out[i] = imageDetections({ logits: lg, centerness: ct, boxes: bx }, b, k, this.vocab, images[i]!, post); });
       }
     }
     return out;

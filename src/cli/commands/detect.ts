@@ -8,7 +8,7 @@ import type { DetectedImage } from '../../infer/cocoResults.ts';
 
 interface DetectCliOpts {
   weights: string; vocab?: string; vocabFile?: string; out?: string; saveVis?: string;
-  scoreThreshold: string; maxDetections: string; nms: string; batchSize: string; enrich?: boolean; quiet?: boolean;
+  scoreThreshold: string; maxDetections: string; nms: string; batchSize: string; enrich?: boolean; quiet?: boolean; engine: string;
 }
 
 function number(v: string, flag: string, ok: (n: number) => boolean, want: string): number {
@@ -21,7 +21,8 @@ export function registerDetect(program: Command): void {
   program.command('detect')
     .description('detect the objects named by a vocabulary in images or folders; COCO-style results JSON, annotated PNGs')
     .argument('<input...>', 'image files and/or folders (searched recursively for .png .jpg .jpeg .webp ...)')
-    .requiredOption('--weights <dir>', 'model directory (config.json + model.safetensors)')
+    .requiredOption('--weights <dir>', 'model directory (config.json + model.safetensors); with --engine onnx an export-onnx directory')
+    .option('--engine <name>', 'tfjs (the TF.js model) or onnx (image.onnx + text.onnx on onnxruntime, CPU)', 'tfjs')
     .option('--vocab <list>', 'comma-separated words or phrases, e.g. "red umbrella,dog"')
     .option('--vocab-file <file>', 'one phrase per line, a JSON list of phrases, or COCO categories (JSON list of {id,name} or a COCO file)')
     .option('--out <file>', 'results JSON (default: printed to stdout)')
@@ -37,6 +38,7 @@ export function registerDetect(program: Command): void {
       const maxDetections = number(o.maxDetections, '--max-detections', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
       const nms = number(o.nms, '--nms', (n) => n >= 0 && n <= 1, 'an IoU in [0, 1]');
       const batchSize = number(o.batchSize, '--batch-size', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+      if (o.engine !== 'tfjs' && o.engine !== 'onnx') throw new UserError(`--engine must be tfjs or onnx, got '${o.engine}'`);
       if (o.vocab !== undefined && o.vocabFile !== undefined) throw new UserError('give --vocab or --vocab-file, not both');
       if (o.vocab === undefined && o.vocabFile === undefined) throw new UserError('no vocabulary: give --vocab "a,b,c" or --vocab-file FILE');
 
@@ -50,7 +52,11 @@ export function registerDetect(program: Command): void {
       const { cocoDetectResults } = await import('../../infer/cocoResults.ts');
       const { atomicWriteFileSync } = await import('../../io/atomicWrite.ts');
       await startBackend(cmd);
-      const det = await createDetector({ weights: o.weights, backend: globalOpts(cmd).backend, enrich: o.enrich === false ? false : undefined });
+      const threads = globalOpts(cmd).threads;
+      const det = await createDetector({
+        weights: o.weights, engine: o.engine, backend: globalOpts(cmd).backend, enrich: o.enrich === false ? false : undefined,
+        ...(o.engine === 'onnx' && threads !== undefined ? { threads: Number(threads) } : {}),
+      });
       // Every image is detected before anything is written: an unreadable image stops the run with no output.
       const bar = await progressBar(files.length, fromFolders && !o.quiet);
       try {

@@ -140,16 +140,12 @@ export class AtssHead {
    * regionEmb [B, K, D] (already unit length), conceptEmb [M, D] (normalised here) -> [B, K, M].
    */
   similarityLogits(regionEmb: tf.Tensor3D, conceptEmb: tf.Tensor2D): tf.Tensor3D {
-    const [b, k, d] = regionEmb.shape;
-    const concepts = l2Normalize(conceptEmb);
-    const cos = tf.matMul(tf.reshape(regionEmb, [b * k, d]) as tf.Tensor2D, concepts, false, true); // [B·K, M]
-    const scale = this.similarityScale();
-    return tf.reshape(tf.add(tf.mul(cos, scale), this.logitBias), [b, k, conceptEmb.shape[0]]) as tf.Tensor3D;
+    return similarityLogits(regionEmb, conceptEmb, this.logitScale, this.logitBias);
   }
 
   /** The learned word-region similarity scale min(exp(logit_scale), 100), a scalar (shared with image-text scores). */
   similarityScale(): tf.Scalar {
-    return tf.minimum(tf.exp(this.logitScale), MAX_LOGIT_SCALE) as tf.Scalar;
+    return similarityScale(this.logitScale);
   }
 
   /** Multiply-accumulates per image for levels of the given sizes. */
@@ -162,6 +158,22 @@ export class AtssHead {
     }
     return total;
   }
+}
+
+/** min(exp(logitScale), 100) for the learned log-space scale (a scalar tensor or its value). */
+export function similarityScale(logitScale: tf.Tensor | number): tf.Scalar {
+  return tf.minimum(tf.exp(logitScale), MAX_LOGIT_SCALE) as tf.Scalar;
+}
+
+/**
+ * The head's scoring as a free function (the ONNX engine runs it on onnxruntime's outputs):
+ * regionEmb [B, K, D] (unit length), conceptEmb [M, D] (normalised here) -> logits [B, K, M].
+ */
+export function similarityLogits(regionEmb: tf.Tensor3D, conceptEmb: tf.Tensor2D, logitScale: tf.Tensor | number, logitBias: tf.Tensor | number): tf.Tensor3D {
+  const [b, k, d] = regionEmb.shape;
+  const concepts = l2Normalize(conceptEmb);
+  const cos = tf.matMul(tf.reshape(regionEmb, [b * k, d]) as tf.Tensor2D, concepts, false, true); // [B·K, M]
+  return tf.reshape(tf.add(tf.mul(cos, similarityScale(logitScale)), logitBias), [b, k, conceptEmb.shape[0]]) as tf.Tensor3D;
 }
 
 /** x / max(‖x‖₂, 1e-12) along the last axis (torch F.normalize). */
