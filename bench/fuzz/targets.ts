@@ -5,10 +5,11 @@ import { evalJsonTarget, modelConfigTarget, overridesTarget, safetensorsTarget, 
 import { imageTarget } from './imageTarget.ts';
 import { configsTarget } from './configTargets.ts';
 import { serveTarget } from './serveTarget.ts';
+import { onnxTarget } from './onnxTarget.ts';
 
 export const TARGETS: AnyTarget[] = [
   cocoTarget, lvisTarget, odvgTarget, pairsTarget, wdsTarget,
-  safetensorsTarget, modelConfigTarget, configsTarget, vocabTarget, overridesTarget, evalJsonTarget, imageTarget, serveTarget,
+  safetensorsTarget, modelConfigTarget, configsTarget, vocabTarget, overridesTarget, evalJsonTarget, imageTarget, serveTarget, onnxTarget,
 ];
 
 export function targetNamed(name: string): AnyTarget | undefined {
