@@ -173,6 +173,8 @@ DC_FN(Info) {
 
 DC_FN(Threads) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
 
+void registerDist(Napi::Env env, Napi::Object exports);  // dist.cc (c10d Gloo)
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   installCachingAllocator();
   exports.Set("create", Napi::Function::New(env, Create));
@@ -187,6 +189,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerMath(env, exports);
   registerShape(env, exports);
   registerNN(env, exports);
+  registerDist(env, exports);
   return exports;
 }
 

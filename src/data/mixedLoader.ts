@@ -21,6 +21,13 @@ export interface LoaderOptions {
   prefetch?: number;       // batches prepared ahead (default 2)
   onWarning?: (msg: string) => void;  // skipped-record notices; default: none
   maxWarnings?: number;    // warnings printed before going quiet (default 10; all are counted)
+  /**
+   * Distributed data parallelism: this process is `rank` of `world`. Every rank draws the same global batch of
+   * each iteration (same kind, samples and random choices as one process) and keeps the contiguous slice
+   * [floor(B·rank/world), floor(B·(rank+1)/world)) of it; WebDataset shards are split by rank instead (shard i
+   * goes to rank i mod world), so no rank reads another's tars.
+   */
+  shard?: { rank: number; world: number };
 }
 
 export interface LoaderState { iteration: number; streams: StreamState[] }
@@ -62,13 +69,14 @@ export async function createMixedLoader(cfg: DataConfig, opts: LoaderOptions): P
   // Open every source; annotation files are read into memory, shards are streamed.
   const streams: SampleStream[] = [];
   const weights: number[] = [];
+  const shard = opts.shard ?? { rank: 0, world: 1 };
   const vocabularies = new Map<string, readonly string[]>();
   for (const [i, src] of cfg.sources.entries()) {
     const source = openSource(src, { enrich: { enabled: cfg.enrich }, textOverrides: cfg.textOverrides });
     const rng = root.fork(`source/${i}`);
     try {
       const stream = src.format === 'wds'
-        ? new ShardStream(source as ConstructorParameters<typeof ShardStream>[0], rng, src.shuffleBuffer, onIssue)
+        ? new ShardStream(shardsOfRank(source as ConstructorParameters<typeof ShardStream>[0], shard), rng, src.shuffleBuffer, onIssue)
         : await IndexedStream.open(source, rng, onIssue);
       streams.push(stream);
     } catch (err) {
@@ -95,6 +103,10 @@ export async function createMixedLoader(cfg: DataConfig, opts: LoaderOptions): P
   const kinds = SAMPLE_KINDS.filter((k) => streams.some((s) => s.source.kind === k) && ratioOf(k) > 0);
   if (kinds.length === 0) throw new UserError('data config: no source of a kind with a positive ratio');
   const kindWeights = kinds.map(ratioOf);
+  for (const k of kinds) {
+    const b = kindConfig(cfg, k).batchSize;
+    if (b < shard.world) throw new UserError(`data config: ${k} batch size ${b} is smaller than the ${shard.world} processes (batch sizes are global)`);
+  }
   const ctx: ConceptContext = {
     maxConcepts: { detection: kindConfig(cfg, 'detection').maxConcepts!, grounding: kindConfig(cfg, 'grounding').maxConcepts! },
     vocabularies, dictionary,
@@ -114,9 +126,13 @@ export async function createMixedLoader(cfg: DataConfig, opts: LoaderOptions): P
     const idx = streams.map((s, i) => (s.source.kind === kind ? i : -1)).filter((i) => i >= 0);
     const samples: Sample[] = [];
     const jobs: ImageJob[] = [];
+    const lo = Math.floor((kc.batchSize * shard.rank) / shard.world);
+    const hi = Math.floor((kc.batchSize * (shard.rank + 1)) / shard.world);
     for (let b = 0; b < kc.batchSize; b++) {
       const ir = r.fork(`image/${b}`);
       const stream = streams[idx[ir.choiceWeighted(idx.map((i) => weights[i]!))]!]!;
+      const mine = b >= lo && b < hi;
+      if (!mine && stream instanceof ShardStream) continue; // other ranks read their own shards
       let raw: Sample;
       try {
         raw = await stream.next();
@@ -124,6 +140,7 @@ export async function createMixedLoader(cfg: DataConfig, opts: LoaderOptions): P
         if (err instanceof EmptySourceError) throw new UserError(err.message);
         throw err;
       }
+      if (!mine) continue; // in-memory streams advance for the whole global batch, so positions match one process
       const s = completeConcepts(raw, ctx, ir.fork('concepts'));
       samples.push(s);
       jobs.push({ image: s.image, refW: s.width, refH: s.height, boxes: s.boxes, resize: kc.resize, draw: drawAugment(kc, ir.fork('augment')), norm, minBoxSize: kc.minBoxSize });
@@ -152,7 +169,8 @@ export async function createMixedLoader(cfg: DataConfig, opts: LoaderOptions): P
     if (okSamples.length === 0) return { stateAfter: d.stateAfter };
     const kc = kindConfig(cfg, d.kind);
     const padTo: [number, number] | undefined = kc.resize.mode === 'square' ? [kc.resize.size, kc.resize.size] : undefined;
-    return { batch: collate(d.kind, okSamples, okImages, { padTo, padDivisor: kc.padDivisor }), stateAfter: d.stateAfter };
+    const batch = collate(d.kind, okSamples, okImages, { padTo, padDivisor: kc.padDivisor });
+    return { batch: { ...batch, iteration: d.iteration }, stateAfter: d.stateAfter };
   }
 
   const prefetch = Math.max(1, opts.prefetch ?? 2);
@@ -205,4 +223,12 @@ export async function createMixedLoader(cfg: DataConfig, opts: LoaderOptions): P
     stats: () => structuredClone(st),
     close: () => pool.close(),
   };
+}
+
+/** A rank's share of a WebDataset source: shard i goes to rank i mod world. */
+function shardsOfRank<S extends { file: string; shards: string[] }>(source: S, shard: { rank: number; world: number }): S {
+  if (shard.world === 1) return source;
+  const shards = source.shards.filter((_, i) => i % shard.world === shard.rank);
+  if (shards.length === 0) throw new UserError(`${source.file}: ${source.shards.length} shard(s) for ${shard.world} processes: rank ${shard.rank} gets none (split the data into at least as many shards as processes)`);
+  return { ...source, shards }; // ShardStream reads source.shards itself
 }

@@ -31,6 +31,7 @@ export interface Batch {
   positiveConcepts: number[][];
   captions: (string | undefined)[];  // per image caption (imageText, grounding), for logging
   records: string[];                 // per image "source#record", for error messages
+  iteration?: number;                // the loader iteration it was drawn in (distributed ranks check they agree)
 }
 
 /** One problem found in a dataset: always names the file and the record. */

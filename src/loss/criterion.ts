@@ -37,6 +37,8 @@ export interface ImageTextTargets {
   imageConcepts: number[][];
   /** per image: kept anchor indices; when absent they are selected here (objectness, NMS, top-k; dataSync). */
   proposals?: Int32Array[];
+  /** Distributed: imageConcepts lists the global batch's texts; this gives the global score rows (imageTextLoss.ts). */
+  gatherRows?: (local: tf.Tensor2D) => tf.Tensor2D;
 }
 
 export function computeLosses(kind: 'detection' | 'grounding', inputs: DetectionLossInputs, targets: DetectionTargets, cfg?: LossConfig): Losses;
@@ -65,7 +67,7 @@ export function computeLosses(
         proposals = selectProposalsSync(tf.max(sim, -1), x.boxes, { k: it.topK, nmsThreshold: it.nmsThreshold });
       }
       const contrastive = imageTextLossFromSimilarity(sim, proposals, t.imageConcepts, {
-        tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric,
+        tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric, gatherRows: t.gatherRows,
       });
       return { contrastive };
     }) as Losses;

@@ -22,8 +22,11 @@ export interface DetectionTargets {
   images: ImageDetectionTargets[];
   numAnchors: number;
   numConcepts: number;
+  /** positive anchors: the focal / centerness normaliser (distributed: the sum over every rank's images) */
   numPositive: number;
   withLocalization: boolean;
+  /** Σ centerness targets, the GIoU normaliser; when absent, summed over these images (distributed: all ranks') */
+  centernessSum?: number;
 }
 
 export interface BuildTargetsInput {
@@ -136,6 +139,7 @@ export function localizationTargetTensors(t: DetectionTargets): LocalizationTarg
   for (let i = 0; i < B * K; i++) if (positive[i]) boxMask.fill(1, 4 * i, 4 * i + 4);
   let centernessSum = 0;
   for (let i = 0; i < B * K; i++) centernessSum += centerness[i]!;
+  if (t.centernessSum !== undefined) centernessSum = t.centernessSum;
   return {
     boxes: tf.tensor3d(boxes, [B, K, 4]),
     positiveBoxMask: tf.tensor3d(boxMask, [B, K, 4], 'bool'),

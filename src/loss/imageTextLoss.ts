@@ -14,18 +14,23 @@ export interface ImageTextOptions {
   tauT?: number;
   /** Also add the image->text direction and average the two (ablation; the paper uses text->image only). */
   symmetric?: boolean;
+  /**
+   * Distributed: the images are one rank's slice of the batch, `imageConcepts` holds every text of the global
+   * batch, and this turns the rank's scores [B_r, B] into the global [B, B] (other ranks' rows as constants).
+   */
+  gatherRows?: (local: tf.Tensor2D) => tf.Tensor2D;
 }
 
-export const IMAGE_TEXT_DEFAULTS: Required<ImageTextOptions> = {
+export const IMAGE_TEXT_DEFAULTS: Required<Omit<ImageTextOptions, 'gatherRows'>> = {
   tau: 0.5, labelSmoothing: 0.1, mode: '1to1', tauT: 0.1, symmetric: false,
 };
 
 // Additive mask for non-proposal anchors: far below any cosine (and any cosine / tauT).
 const MASKED = -1e9;
 
-function checkInputs(B: number, K: number, M: number, proposals: Int32Array[], imageConcepts: number[][]): void {
+function checkInputs(B: number, K: number, M: number, proposals: Int32Array[], imageConcepts: number[][], anyTexts: boolean): void {
   if (proposals.length !== B) throw new Error(`imageText: ${proposals.length} proposal lists for ${B} images`);
-  if (imageConcepts.length !== B) throw new Error(`imageText: ${imageConcepts.length} texts for ${B} images`);
+  if (!anyTexts && imageConcepts.length !== B) throw new Error(`imageText: ${imageConcepts.length} texts for ${B} images`);
   proposals.forEach((p, i) => {
     if (p.length === 0) throw new Error(`imageText: image ${i} has no proposals`);
     for (const k of p) if (!(k >= 0 && k < K)) throw new Error(`imageText: image ${i}: proposal index ${k} outside [0, ${K})`);
@@ -46,6 +51,7 @@ export function regionPhraseSimilarity(regionEmb: tf.Tensor, phraseEmb: tf.Tenso
 
 /**
  * s(I_i, T_t) for every image i and text t -> [B_img, B_text], from the similarity [B, K, M]
+ * (B_text = B unless opts.anyTexts: then imageConcepts may list any number of texts)
  * (regionPhraseSimilarity; the same matrix gives the proposals' objectness, so it can be computed once).
  * proposals[i] are image i's kept anchor indices; imageConcepts[t] are the phrase indices of text t.
  * Gather-free: non-proposals are masked additively and phrases are averaged by a constant [M, B] matrix.
@@ -54,16 +60,17 @@ export function imageTextScoresFromSimilarity(
   sim: tf.Tensor,
   proposals: Int32Array[],
   imageConcepts: number[][],
-  opts: Pick<ImageTextOptions, 'mode' | 'tauT'> = {},
+  opts: Pick<ImageTextOptions, 'mode' | 'tauT'> & { anyTexts?: boolean } = {},
 ): tf.Tensor2D {
   const { mode = IMAGE_TEXT_DEFAULTS.mode, tauT = IMAGE_TEXT_DEFAULTS.tauT } = opts;
   const [B, K, M] = sim.shape as [number, number, number];
-  checkInputs(B, K, M, proposals, imageConcepts);
+  checkInputs(B, K, M, proposals, imageConcepts, opts.anyTexts ?? false);
+  const T = imageConcepts.length;
   // Constants, built on the CPU (no comparisons on the tape).
   const mask = new Float32Array(B * K).fill(MASKED);
   proposals.forEach((p, i) => { for (const k of p) mask[i * K + k] = 0; });
-  const avg = new Float32Array(M * B); // [M, B_text]: 1/|T_t| where phrase j belongs to text t
-  imageConcepts.forEach((c, t) => { for (const j of c) avg[j * B + t] += 1 / c.length; });
+  const avg = new Float32Array(M * T); // [M, B_text]: 1/|T_t| where phrase j belongs to text t
+  imageConcepts.forEach((c, t) => { for (const j of c) avg[j * T + t] += 1 / c.length; });
   return tf.tidy(() => {
     const maskT = tf.tensor3d(mask, [B, K, 1]);
     let perPhrase: tf.Tensor; // [B, M]: s_j for image i
@@ -74,7 +81,7 @@ export function imageTextScoresFromSimilarity(
       const w = tf.softmax(tf.add(tf.div(simT, tauT), tf.reshape(maskT, [B, 1, K])), -1);
       perPhrase = tf.sum(tf.mul(w, simT), -1);
     }
-    return tf.matMul(perPhrase, tf.tensor2d(avg, [M, B])) as tf.Tensor2D; // [B_img, B_text]
+    return tf.matMul(perPhrase, tf.tensor2d(avg, [M, T])) as tf.Tensor2D; // [B_img, B_text]
   });
 }
 
@@ -106,7 +113,8 @@ export function imageTextLossFromSimilarity(
 ): tf.Scalar {
   const o = { ...IMAGE_TEXT_DEFAULTS, ...opts };
   return tf.tidy(() => {
-    const scores = tf.div(imageTextScoresFromSimilarity(sim, proposals, imageConcepts, o), o.tau) as tf.Tensor2D;
+    let scores = tf.div(imageTextScoresFromSimilarity(sim, proposals, imageConcepts, { ...o, anyTexts: !!o.gatherRows }), o.tau) as tf.Tensor2D;
+    if (o.gatherRows) scores = o.gatherRows(scores); // [B_r, B] -> [B, B]
     const textToImage = diagonalCrossEntropy(tf.transpose(scores), o.labelSmoothing); // rows: texts
     if (!o.symmetric) return textToImage;
     const imageToText = diagonalCrossEntropy(scores, o.labelSmoothing); // rows: images

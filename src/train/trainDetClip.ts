@@ -13,6 +13,7 @@ import { makeTrainStep } from './trainStep.ts';
 import { runTraining, type TrainingResult } from './trainLoop.ts';
 import type { TrainConfig } from './trainConfig.ts';
 import type { InferenceSettings } from '../infer/detector.ts';
+import type { DataParallel } from './distributed/dataParallel.ts';
 
 /**
  * The data settings that belong to the training recipe (per-kind batch size, resolution, ratio, number of
@@ -56,6 +57,8 @@ export interface TrainDetClipOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;     // stop after the current step, with a checkpoint (Ctrl-C)
   onEval?: (model: DetClip, step: number) => Promise<Record<string, number> | void>;
+  /** Data-parallel: this process is one rank; the batch sizes are global; rank 0 writes every file. */
+  dist?: DataParallel;
 }
 
 export interface TrainDetClipResult extends TrainingResult { model: DetClip; modelDir: string; seconds: number }
@@ -64,7 +67,7 @@ export interface TrainDetClipResult extends TrainingResult { model: DetClip; mod
 export async function trainDetClip(o: TrainDetClipOptions): Promise<TrainDetClipResult> {
   const t0 = performance.now();
   let model: DetClip;
-  if (o.init) {
+  if (o.init && (!o.dist || o.dist.isWriter)) { // the other ranks get rank 0's parameters in runTraining
     const loaded = loadModelDir(o.init);
     model = loaded.model;
     if (JSON.stringify(model.cfg) !== JSON.stringify(o.model)) {
@@ -75,7 +78,8 @@ export async function trainDetClip(o: TrainDetClipOptions): Promise<TrainDetClip
     model = buildDetClip(o.model, o.train.train.seed);
   }
   const data = dataConfigForTraining(o.data, o.train);
-  const loader = await createMixedLoader(data, { seed: o.train.train.seed, workers: o.workers ?? 1, onWarning: o.log });
+  const shard = o.dist && { rank: o.dist.rank, world: o.dist.worldSize };
+  const loader = await createMixedLoader(data, { seed: o.train.train.seed, workers: o.workers ?? 1, onWarning: o.log, shard });
   const tr = o.train.train;
   const optimizer = new AdamW(model.store, {
     lr: tr.lr, betas: tr.betas, eps: tr.eps, weightDecay: tr.weightDecay,
@@ -83,12 +87,12 @@ export async function trainDetClip(o: TrainDetClipOptions): Promise<TrainDetClip
   });
   try {
     const result = await runTraining({
-      store: model.store, optimizer, loader, step: makeTrainStep(model, o.train), config: o.train,
+      store: model.store, optimizer, loader, step: makeTrainStep(model, o.train, o.dist), config: o.train,
       outDir: o.outDir, resumeFrom: o.resume, modelConfig: o.model, quiet: o.quiet, log: o.log, signal: o.signal,
-      onEval: o.onEval ? (step) => o.onEval!(model, step) : undefined,
+      onEval: o.onEval ? (step) => o.onEval!(model, step) : undefined, dist: o.dist,
     });
     const modelDir = path.join(o.outDir, 'model');
-    saveModelDir(modelDir, model, { inference: inferenceSettingsFor(o.train, data), train: o.train });
+    if (!o.dist || o.dist.isWriter) saveModelDir(modelDir, model, { inference: inferenceSettingsFor(o.train, data), train: o.train });
     return { ...result, model, modelDir, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     model.dispose();

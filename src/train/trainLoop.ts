@@ -14,6 +14,7 @@ import { TrainProgress } from './progress.ts';
 import { writeLossPlot } from './lossPlot.ts';
 import { assertSameConfig, CHECKPOINT_VERSION, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import type { TrainConfig } from './trainConfig.ts';
+import { assertSingleProcessState, type DataParallel } from './distributed/dataParallel.ts';
 
 /** Anything with a serialisable state: the data loader, RNGs. */
 export interface Stateful { getState(): unknown; setState(s: unknown): void }
@@ -50,6 +51,12 @@ export interface RunTrainingOptions<B extends { kind: string }> {
   plot?: boolean;                     // write loss.png (default true)
   signal?: AbortSignal;               // stop after the current step, with a checkpoint
   log?: (line: string) => void;       // one-line notices (checkpoints, eval); default: none
+  /**
+   * Data-parallel run: rank 0's parameters (and, resuming, optimizer state) go to every rank first; gradients are
+   * summed over ranks before clipping; rank 0 alone reads the checkpoint and writes metrics, plots, checkpoints
+   * and runs onEval. The step function must return the global batch's losses (makeTrainStep does).
+   */
+  dist?: DataParallel;
 }
 
 export interface TrainingResult {
@@ -76,8 +83,10 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
   const cfg = o.config.train;
   const files = runPaths(o.outDir);
   const resolved = o.modelConfig === undefined ? o.config : { ...o.config, model: o.modelConfig };
-  const log = o.log ?? (() => {});
-  const plot = o.plot ?? true;
+  const dist = o.dist;
+  const writer = !dist || dist.isWriter;
+  const log = (writer && o.log) || ((): void => {});
+  const plot = (o.plot ?? true) && writer;
   const rngs = o.rngs ?? {};
   let start = 0;
   let elapsedBefore = 0;
@@ -85,14 +94,29 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
   let lastLosses: Record<string, number> | undefined;
   let progressState: TrainState['metrics']['ema'] = {};
 
-  if (o.resumeFrom) {
+  if (!o.resumeFrom && writer && (fs.existsSync(files.checkpoint) || fs.existsSync(files.metrics))) {
+    throw new UserError(`${o.outDir} already holds a training run: resume it with --resume ${files.checkpoint} or choose another output directory`);
+  }
+  // Rank 0 (or the single process) reads the checkpoint; the other ranks get its state and tensors from it.
+  let st: TrainState | undefined;
+  let resumedFrom = o.resumeFrom;
+  if (o.resumeFrom && writer) {
     const ckpt = loadCheckpoint(o.resumeFrom);
     assertSameConfig(ckpt, resolved);
+    if (!dist) assertSingleProcessState(ckpt.state.data, path.join(o.resumeFrom, 'state.json'));
     restoreCheckpoint(ckpt, { store: o.store, optimizer: o.optimizer });
-    const st = ckpt.state;
-    o.loader.setState(st.data);
+    st = ckpt.state;
+    if (ckpt.recoveredFrom) resumedFrom = `${ckpt.recoveredFrom} (the leftover of an interrupted save of ${o.resumeFrom})`;
+  }
+  if (dist) {
+    if (o.resumeFrom) st = dist.pg.broadcastJson(st);
+    dist.syncFromWriter(o.store, o.optimizer, !!o.resumeFrom);
+  }
+  if (o.resumeFrom && st) {
+    const where = path.join(o.resumeFrom, 'state.json');
+    o.loader.setState(dist ? dist.loaderStateOf(st.data, where) : st.data);
     for (const [name, r] of Object.entries(rngs)) {
-      if (!(name in st.rng)) throw new UserError(`${path.join(o.resumeFrom, 'state.json')}: no state for RNG '${name}'`);
+      if (!(name in st.rng)) throw new UserError(`${where}: no state for RNG '${name}'`);
       r.setState(st.rng[name]);
     }
     start = st.step;
@@ -100,21 +124,21 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
     evals = st.metrics.evals;
     lastLosses = st.metrics.lastLosses;
     progressState = st.metrics.ema;
-    // metrics logged after the checkpoint belong to the abandoned tail: drop them (or bring the history along)
-    const src = path.join(path.dirname(path.resolve(o.resumeFrom)), 'metrics.jsonl');
-    if (!fs.existsSync(files.metrics) && fs.existsSync(src)) {
-      fs.mkdirSync(o.outDir, { recursive: true });
-      fs.copyFileSync(src, files.metrics);
+    if (writer) {
+      // metrics logged after the checkpoint belong to the abandoned tail: drop them (or bring the history along)
+      const src = path.join(path.dirname(path.resolve(o.resumeFrom)), 'metrics.jsonl');
+      if (!fs.existsSync(files.metrics) && fs.existsSync(src)) {
+        fs.mkdirSync(o.outDir, { recursive: true });
+        fs.copyFileSync(src, files.metrics);
+      }
+      truncateMetrics(files.metrics, start);
     }
-    truncateMetrics(files.metrics, start);
-    log(`resumed from ${ckpt.recoveredFrom ? `${ckpt.recoveredFrom} (the leftover of an interrupted save of ${o.resumeFrom})` : o.resumeFrom} at step ${start}`);
-  } else if (fs.existsSync(files.checkpoint) || fs.existsSync(files.metrics)) {
-    throw new UserError(`${o.outDir} already holds a training run: resume it with --resume ${files.checkpoint} or choose another output directory`);
+    log(`resumed from ${resumedFrom} at step ${start}`);
   }
 
-  fs.mkdirSync(o.outDir, { recursive: true });
-  const metrics = new MetricsLog(files.metrics);
-  const progress = new TrainProgress({ total: cfg.steps, start, quiet: o.quiet });
+  if (writer) fs.mkdirSync(o.outDir, { recursive: true });
+  const metrics = writer ? new MetricsLog(files.metrics) : undefined;
+  const progress = new TrainProgress({ total: cfg.steps, start, quiet: o.quiet || !writer });
   progress.setState(progressState);
   const acc = new GradAccumulator();
   const t0 = performance.now();
@@ -124,25 +148,27 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
   let savedAt = -1;
 
   const save = (): void => {
+    const data = dist ? dist.gatherLoaderStates(o.loader.getState()) : o.loader.getState(); // every rank takes part
+    savedAt = done;
+    if (!writer) return;
     const state: TrainState = {
-      version: CHECKPOINT_VERSION, step: done, data: o.loader.getState(),
+      version: CHECKPOINT_VERSION, step: done, data,
       rng: Object.fromEntries(Object.entries(rngs).map(([k, r]) => [k, r.getState()])),
       metrics: { ema: progress.getState(), evals, elapsed: elapsed(), lastLosses },
       config: resolved,
     };
     saveCheckpoint(files.checkpoint, { store: o.store, optimizer: o.optimizer, state });
-    savedAt = done;
     log(`step ${done}: checkpoint ${files.checkpoint}`);
   };
   const drawPlot = async (): Promise<void> => {
     if (plot) await writeLossPlot(files.plot, readMetrics(files.metrics), { title: `training loss (${path.basename(path.resolve(o.outDir))})` });
   };
   const evaluate = async (): Promise<void> => {
-    if (!o.onEval) return;
+    if (!o.onEval || !writer) return; // the other ranks wait in the next step's first collective
     const res = await o.onEval(done);
     if (!res) return;
     const rec: EvalRecord = { step: done, kind: 'eval', metrics: res, time: elapsed() };
-    metrics.append(rec);
+    metrics!.append(rec);
     evals = [...evals, rec];
     log(`step ${done}: eval ${Object.entries(res).map(([k, v]) => `${k} ${v.toPrecision(4)}`).join(' ')}`);
   };
@@ -150,7 +176,8 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
   let stopped = false;
   try {
     for (let step = start; step < cfg.steps; step++) {
-      if (o.signal?.aborted) { stopped = true; break; }
+      const abort = dist ? dist.anyTrue(!!o.signal?.aborted) : !!o.signal?.aborted; // every rank stops at the same step
+      if (abort) { stopped = true; break; }
       const lr = lrAt(step, sched);
       o.optimizer.lr = lr;
       const optStepBefore = o.optimizer.step;
@@ -166,6 +193,7 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
             acc.add(grads);
             if (micro < cfg.accumulate - 1) return undefined;
             let g = acc.take(cfg.accumulate);
+            if (dist) g = dist.reduceGradients(g, (k) => o.optimizer.resolveName(k)); // one bucketed allreduce per step
             if (cfg.gradClip !== null) {
               const r = clipGradNorm(g, cfg.gradClip);
               g = r.grads;
@@ -190,7 +218,7 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
         const rec: TrainRecord = { step: step + 1, kind: batch.kind, lr, loss, losses, time: elapsed() };
         if (cfg.accumulate > 1) rec.micro = micro;
         if (gradNorm !== undefined) rec.gradNorm = gradNorm;
-        metrics.append(rec);
+        metrics?.append(rec);
         progress.observe(batch.kind, loss);
         lastLosses = { ...losses, total: loss };
       }
@@ -207,7 +235,8 @@ export async function runTraining<B extends { kind: string }>(o: RunTrainingOpti
         await drawPlot();
       }
     }
-    if (done > start || !fs.existsSync(files.checkpoint)) {
+    const needFinal = dist ? dist.anyTrue(done > start || (writer && !fs.existsSync(files.checkpoint))) : done > start || !fs.existsSync(files.checkpoint);
+    if (needFinal) {
       if (!stopped && cfg.evalEvery && done % cfg.evalEvery !== 0 && done > start) await evaluate();
       if (savedAt !== done) save();
     }
