@@ -4,12 +4,15 @@
 // alike): while one is timed, the other waits on stdin. Prints every repetition, medians of wall and CPU time,
 // peak RSS, and `ratio train_step=X inference=Y` (ours / torchvision, wall-time medians) at 1 thread on both
 // sides, then the same at every core with ` threads=N` appended. Ours runs on the default engine (torch when
-// built; --backend to choose).
+// built; --backend to choose). A third process, bench/onnxServe.ts, runs the same inference on the r50 model's
+// ONNX export (exported once per run into a temp dir, removed at the end) with onnxruntime-node at the same
+// thread count, in the same ABBA turns (ours, onnx, torch / torch, onnx, ours): `ratio inference_onnx=X threads=N`.
 //   npx tsx bench/compare.ts [--reps 5] [--size 320] [--concepts 80] [--plain-names] [--python /usr/bin/python3]
-//                            [--backend torch|wasm] [--threads 1,2]
+//                            [--backend torch|wasm] [--threads 1,2] [--no-onnx]
 // Installs python3-torch, python3-torchvision and libopenblas0-pthread with apt-get when torch is missing
 // (this script only; never tests or CI).
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -69,6 +72,7 @@ class Server {
   }
 
   async ask(cmd: 'train' | 'infer'): Promise<Reply> {
+    if (this.proc.exitCode !== null) throw new Error(`${this.name} exited (code ${this.proc.exitCode})`);
     this.proc.stdin.write(cmd + '\n');
     return this.next();
   }
@@ -96,13 +100,30 @@ async function main(): Promise<void> {
   console.log(`machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${load()}`);
   const threadCounts = arg(argv, '--threads', `1,${os.availableParallelism()}`).split(',').map(Number).filter((n, i, a) => n >= 1 && a.indexOf(n) === i);
   const backend = arg(argv, '--backend', '');
-  for (const threads of threadCounts) {
-    console.log(`\ncase: ${size}x${size}, batch 2; ours r50 (ResNet-50 + FPN + ATSS head with DCN + CLIP-B text tower, ${concepts} concepts${argv.includes('--plain-names') ? ', plain names' : ', enriched'}); torchvision fcos_resnet50_fpn, 81 classes; ${threads} thread(s) each`);
-    await compareAt(threads, { reps, size, concepts, python, backend, plainNames: argv.includes('--plain-names'), load });
+  const onnxDir = argv.includes('--no-onnx') ? null : exportR50Onnx(backend);
+  try {
+    for (const threads of threadCounts) {
+      console.log(`\ncase: ${size}x${size}, batch 2; ours r50 (ResNet-50 + FPN + ATSS head with DCN + CLIP-B text tower, ${concepts} concepts${argv.includes('--plain-names') ? ', plain names' : ', enriched'}); torchvision fcos_resnet50_fpn, 81 classes; ${threads} thread(s) each`);
+      await compareAt(threads, { reps, size, concepts, python, backend, plainNames: argv.includes('--plain-names'), load, onnxDir });
+    }
+  } finally {
+    if (onnxDir) fs.rmSync(path.dirname(onnxDir), { recursive: true, force: true });
   }
 }
 
-interface Case { reps: number; size: string; concepts: string; python: string; backend: string; plainNames: boolean; load: () => string }
+/** Exports the r50 model that train_step.ts builds (seed 0, random init) once, into a temp dir: its path. */
+function exportR50Onnx(backend: string): string {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'detclip-compare-onnx-')), 'r50');
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(HERE, 'onnxServe.ts'), '--export', dir, '--preset', 'r50', ...(backend ? ['--backend', backend] : [])],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`exporting r50 to ONNX failed (exit ${r.status}): ${r.stdout}`);
+  const bytes = fs.statSync(path.join(dir, 'image.onnx')).size + fs.statSync(path.join(dir, 'text.onnx')).size;
+  console.log(`onnx: r50 exported (random init, as train_step.ts builds it) in ${((performance.now() - t0) / 1000).toFixed(0)} s, ${(bytes / 1e6).toFixed(0)} MB`);
+  return dir;
+}
+
+interface Case { reps: number; size: string; concepts: string; python: string; backend: string; plainNames: boolean; load: () => string; onnxDir: string | null }
 
 async function compareAt(threads: number, c: Case): Promise<void> {
   const { reps, size, concepts, python, load } = c;
@@ -113,16 +134,26 @@ async function compareAt(threads: number, c: Case): Promise<void> {
   const n = String(threads);
   const env = { OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, REF_THREADS: n };
   const torch = new Server('torchvision', python, [path.join(HERE, 'reference', 'torchvision_fcos.py'), '--serve', size], env);
+  const onnx = c.onnxDir ? new Server('onnx', process.execPath, ['--import', 'tsx', path.join(HERE, 'onnxServe.ts'), '--serve', '--onnx', c.onnxDir, '--size', size, '--batch', '2',
+    '--concepts', concepts, '--threads', String(threads), ...(c.backend ? ['--backend', c.backend] : []), ...(c.plainNames ? ['--plain-names'] : [])]) : null;
   const suffix = threads === 1 ? '' : ` threads=${threads}`;
   try {
-    const [oi, ti] = await Promise.all([ours.next(), torch.next()]); // both built and warmed up (1 train step + 1 inference)
-    console.log(`ready: ours ${oi.backend}, ${oi.threads} thread(s) (${(Number(oi.params) / 1e6).toFixed(1)} M parameters); torch ${ti.torch}, torchvision ${ti.torchvision}, ${ti.threads} thread(s)`);
-    const res = { ours: { train: [] as Reply[], infer: [] as Reply[] }, torch: { train: [] as Reply[], infer: [] as Reply[] } };
+    const [oi, ti, ni] = await Promise.all([ours.next(), torch.next(), onnx?.next()]); // all built and warmed up (1 train step + 1 inference)
+    console.log(`ready: ours ${oi.backend}, ${oi.threads} thread(s) (${(Number(oi.params) / 1e6).toFixed(1)} M parameters); torch ${ti.torch}, torchvision ${ti.torchvision}, ${ti.threads} thread(s)` +
+      (ni ? `; onnx engine: onnxruntime-node ${ni.onnxruntime}, ${ni.threads} thread(s), scoring on ${ni.scoring}` : ''));
+    const res = { ours: { train: [] as Reply[], infer: [] as Reply[] }, torch: { train: [] as Reply[], infer: [] as Reply[] }, onnx: { infer: [] as Reply[] } };
     console.log('| rep | side | train step ms (cpu) | inference ms (cpu) | load avg |');
     console.log('|---|---|---|---|---|');
     for (let r = 0; r < reps; r++) {
-      const order = r % 2 === 0 ? [['ours', ours], ['torch', torch]] as const : [['torch', torch], ['ours', ours]] as const;
+      const order = r % 2 === 0 ? [['ours', ours], ['onnx', onnx], ['torch', torch]] as const : [['torch', torch], ['onnx', onnx], ['ours', ours]] as const;
       for (const [side, srv] of order) {
+        if (!srv) continue;
+        if (side === 'onnx') {
+          const i = await srv.ask('infer');
+          res.onnx.infer.push(i);
+          console.log(`| ${r + 1} | onnx | - | ${f0(Number(i.inference_ms))} (${f0(Number(i.cpu_ms))}) | ${load()} |`);
+          continue;
+        }
         const t = await srv.ask('train');
         const i = await srv.ask('infer');
         res[side].train.push(t);
@@ -141,9 +172,16 @@ async function compareAt(threads: number, c: Case): Promise<void> {
     console.log(`medians of ${reps}: torchvision train ${f0(m.torch.train)} ms (cpu ${f0(m.torch.trainCpu)}), inference ${f0(m.torch.infer)} ms (cpu ${f0(m.torch.inferCpu)}), peak RSS ${f0(peak('torch'))} MiB`);
     console.log(`cpu-time ratio train_step=${(m.ours.trainCpu / m.torch.trainCpu).toFixed(2)} inference=${(m.ours.inferCpu / m.torch.inferCpu).toFixed(2)}${suffix}`);
     console.log(`ratio train_step=${(m.ours.train / m.torch.train).toFixed(2)} inference=${(m.ours.infer / m.torch.infer).toFixed(2)}${suffix}`);
+    if (onnx) {
+      const [oInf, oCpu] = [med(res.onnx.infer, 'inference_ms'), med(res.onnx.infer, 'cpu_ms')];
+      const oPeak = Math.max(...res.onnx.infer.map((x) => Number(x.peak_rss_mib)));
+      console.log(`medians of ${reps}: onnx engine (r50 export) inference ${f0(oInf)} ms (cpu ${f0(oCpu)}), peak RSS ${f0(oPeak)} MiB; cpu-time ratio inference_onnx=${(oCpu / m.torch.inferCpu).toFixed(2)}`);
+      console.log(`ratio inference_onnx=${(oInf / m.torch.infer).toFixed(2)} threads=${threads}`);
+    }
   } finally {
     ours.quit();
     torch.quit();
+    onnx?.quit();
   }
 }
 

@@ -53,7 +53,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Seeded normalised pixels and the reference script's boxes (scaled to the size), labels within the concepts. */
-function syntheticBatch(a: Args, concepts: string[]): Batch {
+export function syntheticBatch(a: Pick<Args, 'batch' | 'size'>, concepts: string[]): Batch {
   const rng = new Rng(7);
   const pixels = new Float32Array(a.batch * a.size * a.size * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = rng.normal();
@@ -73,6 +73,19 @@ function syntheticBatch(a: Args, concepts: string[]): Batch {
   };
 }
 
+/** The first `n` COCO names (then "concept i") and their texts: enriched "name, definition" unless plainNames. */
+export function benchConcepts(n: number, plainNames: boolean): { names: string[]; texts: string[] } {
+  const names = COCO_NAMES.slice(0, n);
+  while (names.length < n) names.push(`concept ${names.length}`);
+  return { names, texts: plainNames ? names : names.map((name) => enrichCategory({ name })) };
+}
+
+/** The timed inference images: the synthetic batch's pixels, one Preprocessed each (no padding, no resizing). */
+export function benchImages(batch: Batch, size: number): Preprocessed[] {
+  const n = size * size * 3;
+  return batch.boxes.map((_, b) => ({ pixels: batch.pixels.slice(b * n, (b + 1) * n), height: size, width: size, validH: size, validW: size, srcH: size, srcW: size }));
+}
+
 export interface Bench {
   model: DetClip;
   trainStep(): Promise<number>;  // ms
@@ -87,9 +100,7 @@ export async function createBench(a: Args): Promise<Bench> {
   const t = recipe.train.train;
   const optimizer = new AdamW(model.store, { lr: t.lr, betas: t.betas, eps: t.eps, weightDecay: t.weightDecay, textLrMult: t.textLrMult });
   const lossCfg = lossConfigFrom(recipe.train);
-  const names = COCO_NAMES.slice(0, a.concepts);
-  while (names.length < a.concepts) names.push(`concept ${names.length}`);
-  const texts = a.plainNames ? names : names.map((name) => enrichCategory({ name }));
+  const { names, texts } = benchConcepts(a.concepts, a.plainNames);
   let batch = syntheticBatch(a, texts);
   let loader: Awaited<ReturnType<typeof createMixedLoader>> | null = null;
   if (a.data) {
@@ -98,11 +109,7 @@ export async function createBench(a: Args): Promise<Bench> {
   const nextBatch = async (): Promise<Batch> => (loader ? (await loader.next()) as Batch : batch);
   const core = new DetectorCore(model, { resize: { mode: 'square', size: a.size }, padDivisor: 32, enrich: true });
   core.setConcepts(names, texts); // the cached vocabulary: not part of the timed inference
-  const images: Preprocessed[] = [];
-  for (let b = 0; b < a.batch; b++) {
-    const n = a.size * a.size * 3;
-    images.push({ pixels: batch.pixels.slice(b * n, (b + 1) * n), height: a.size, width: a.size, validH: a.size, validW: a.size, srcH: a.size, srcW: a.size });
-  }
+  const images = benchImages(batch, a.size);
   return {
     model,
     async trainStep() {

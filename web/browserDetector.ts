@@ -4,8 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernelGaps } from '../src/backend/wasmKernels.ts';
 import { DetectorCore, checkVocabulary, type Detection, type DetectOptions } from '../src/infer/detectorCore.ts';
-import { normalizeAndPad, resizeTarget, type Preprocessed } from '../src/infer/letterbox.ts';
+import type { Preprocessed } from '../src/infer/letterbox.ts';
 import { modelFromBytes } from '../src/infer/modelFromBytes.ts';
+import { canvasPreprocess, enrichedTexts, fetchEnrichments, fetchOk, type DrawableImage } from './browserInputs.ts';
+
+export type { DrawableImage } from './browserInputs.ts';
 
 export type BrowserBackend = 'wasm' | 'webgl' | 'cpu';
 
@@ -20,17 +23,6 @@ export async function initBrowserBackend(name: BrowserBackend, wasmBase = './'):
   return tf.getBackend();
 }
 
-async function fetchOk(url: string): Promise<Response> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return r;
-}
-
-/** Image sources a canvas can draw, with their natural size. */
-export type DrawableImage = ImageBitmap | HTMLImageElement | HTMLCanvasElement;
-const sizeOf = (im: DrawableImage): { width: number; height: number } =>
-  im instanceof HTMLImageElement ? { width: im.naturalWidth, height: im.naturalHeight } : { width: im.width, height: im.height };
-
 export class BrowserDetector extends DetectorCore {
   /** Phrase -> enriched concept text, precomputed in Node (web/enrichVocab.ts): WordNet does not run in a browser. */
   enrichments: Record<string, string> = {};
@@ -41,8 +33,7 @@ export class BrowserDetector extends DetectorCore {
     const weights = await (await fetchOk(new URL('model.safetensors', base).href)).arrayBuffer();
     const { model, settings } = modelFromBytes(config, weights, base);
     const det = new BrowserDetector(model, settings);
-    const e = await fetch(new URL('enrich.json', base).href).catch(() => null);
-    if (e?.ok) det.enrichments = await e.json();
+    det.enrichments = await fetchEnrichments(base);
     return det;
   }
 
@@ -52,30 +43,14 @@ export class BrowserDetector extends DetectorCore {
    */
   setVocabulary(phrases: string[]): { plain: string[] } {
     checkVocabulary(phrases);
-    const plain: string[] = [];
-    const texts = phrases.map((p) => {
-      if (!this.settings.enrich) return p;
-      const t = this.enrichments[p.trim()] ?? this.enrichments[p.trim().toLowerCase()];
-      if (t === undefined) plain.push(p);
-      return t ?? p;
-    });
+    const { texts, plain } = enrichedTexts(phrases, this.settings.enrich, this.enrichments);
     this.setConcepts(phrases, texts);
     return { plain };
   }
 
   /** Resizes with a canvas as training resized (ResizeSpec), normalises and pads. */
   preprocess(image: DrawableImage): Preprocessed {
-    const src = sizeOf(image);
-    const t = resizeTarget(src.width, src.height, this.settings.resize);
-    const canvas = document.createElement('canvas');
-    canvas.width = t.width;
-    canvas.height = t.height;
-    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'medium';
-    ctx.drawImage(image, 0, 0, t.width, t.height);
-    const rgba = ctx.getImageData(0, 0, t.width, t.height).data;
-    return normalizeAndPad(rgba, t.width, t.height, 4, src, this.settings.padDivisor, this.settings.normalization);
+    return canvasPreprocess(image, this.settings);
   }
 
   detect(image: DrawableImage, opts: DetectOptions = {}): Detection[] {

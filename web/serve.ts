@@ -1,5 +1,7 @@
-// A tiny static server for the browser page: the built page (web/dist) at /, a model directory at /model/.
-//   npm run serve:web -- --model runs/demo/model [--port 8080] [--dist web/dist]
+// A tiny static server for the browser page: the built page (web/dist) at /, a model directory at /model/ (a
+// TF.js model dir, an ONNX export dir, or both in one). It sends COOP/COEP headers, so the page is cross-origin
+// isolated and onnxruntime-web may use threads (SharedArrayBuffer); --no-isolate leaves them out (1 thread).
+//   npm run serve:web -- --model runs/demo/model [--port 8080] [--dist web/dist] [--no-isolate]
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -7,11 +9,19 @@ import { fileURLToPath } from 'node:url';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.map': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png',
-  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.safetensors': 'application/octet-stream',
+  '.mjs': 'text/javascript; charset=utf-8', '.json': 'application/json', '.map': 'application/json', '.wasm': 'application/wasm',
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.safetensors': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
 };
 
-export interface WebServerOptions { dist: string; modelDir?: string; host?: string; port?: number }
+/** Cross-origin isolation: SharedArrayBuffer (wasm threads) for the page; every file here is same-origin. */
+const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+export interface WebServerOptions {
+  dist: string; modelDir?: string; host?: string; port?: number;
+  /** Send COOP/COEP so that the page is cross-origin isolated (default false; the CLI sends them unless --no-isolate). */
+  isolate?: boolean;
+}
 export interface WebServer {
   url: string;
   close(): Promise<void>;
@@ -37,7 +47,7 @@ function within(root: string, urlPath: string): string | null {
   return file === root || file.startsWith(root + path.sep) ? file : null;
 }
 
-function serve(req: http.IncomingMessage, res: http.ServerResponse, dist: string, modelDir: string | null): void {
+function serve(req: http.IncomingMessage, res: http.ServerResponse, dist: string, modelDir: string | null, isolate: boolean): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new BadRequest(405, 'only GET and HEAD');
   let url: URL;
   try {
@@ -54,7 +64,10 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, dist: string
   const file = root ? within(root, p) : null;
   const stat = file ? fs.statSync(file, { throwIfNoEntry: false }) : undefined;
   if (!file || !stat?.isFile()) throw new BadRequest(404, 'not found');
-  res.writeHead(200, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': stat.size, 'cache-control': 'no-cache' });
+  res.writeHead(200, {
+    'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': stat.size, 'cache-control': 'no-cache',
+    ...(isolate ? ISOLATION_HEADERS : {}),
+  });
   if (req.method === 'HEAD') { res.end(); return; }
   const stream = fs.createReadStream(file);
   stream.on('error', () => res.destroy()); // e.g. the file vanished after stat: drop this connection only
@@ -67,7 +80,7 @@ export function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // Every request is answered on its own: one that fails gets its status and one line; the server keeps serving.
   const server = http.createServer((req, res) => {
     try {
-      serve(req, res, dist, modelDir);
+      serve(req, res, dist, modelDir, o.isolate ?? false);
     } catch (e) {
       const status = e instanceof BadRequest ? e.status : 500;
       const line = e instanceof BadRequest ? e.message : 'internal error';
@@ -100,11 +113,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.stderr.write(`serve:web: ${dist}/main.js not found: run npm run build:web first\n`);
     process.exit(1);
   }
-  if (!modelDir || !fs.existsSync(path.join(modelDir, 'config.json'))) {
-    process.stderr.write('serve:web: give --model DIR, a model directory with config.json and model.safetensors\n');
+  if (!modelDir || !['config.json', 'manifest.json'].some((f) => fs.existsSync(path.join(modelDir, f)))) {
+    process.stderr.write('serve:web: give --model DIR, a model directory with config.json and model.safetensors, or an ONNX export (manifest.json, image.onnx, text.onnx)\n');
     process.exit(1);
   }
-  startWebServer({ dist, modelDir, port: Number(arg('--port') ?? 8080), host: arg('--host') ?? '127.0.0.1' }).then((s) => {
-    process.stdout.write(`serving ${dist} with the model ${modelDir} at ${s.url}\n`);
+  const isolate = !process.argv.includes('--no-isolate');
+  startWebServer({ dist, modelDir, port: Number(arg('--port') ?? 8080), host: arg('--host') ?? '127.0.0.1', isolate }).then((s) => {
+    process.stdout.write(`serving ${dist} with the model ${modelDir} at ${s.url}${isolate ? ' (cross-origin isolated)' : ''}\n`);
   });
 }

@@ -1,6 +1,7 @@
 // Distributed data parallelism on PyTorch's c10d: a TCPStore rendezvous (rank 0 hosts it) and one
 // ProcessGroupGloo per process. Collectives are synchronous: the JS thread waits while Gloo's threads move the
 // bytes (training is synchronous anyway, and the loss reductions run inside a taped function).
+#if __has_include(<gloo/algorithm.h>)  // libgloo-dev: without its headers the module builds without dist*
 #include "store.h"
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -308,3 +309,12 @@ void registerDist(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace detclip
+
+#else
+#include "store.h"
+
+namespace detclip {
+// Built without Gloo's headers: no dist* functions; src/train/distributed says to install libgloo-dev.
+void registerDist(Napi::Env, Napi::Object) {}
+}  // namespace detclip
+#endif

@@ -6,9 +6,9 @@ import type { ModelConfig } from '../config/model.ts';
 import { OnnxGraph } from './onnxGraph.ts';
 import { swinBackbone } from './exportSwin.ts';
 import { convBnFolded, convGnRelu, groupNorm, l2NormalizeLast, OnnxParams, relu, scalarF, storeConv } from './onnxLayers.ts';
+import { IMAGE_INPUT, IMAGE_OUTPUTS } from './graphIo.ts';
 
-export const IMAGE_INPUT = 'image';
-export const IMAGE_OUTPUTS = { boxes: 'boxes', centerness: 'centerness', embeddings: 'region_embeddings' } as const;
+export { IMAGE_INPUT, IMAGE_OUTPUTS }; // defined in graphIo.ts (shared with the engines)
 
 const TAPS = 9; // 3×3 DCN
 const MAX_EXP = 10; // as atssHead.ts

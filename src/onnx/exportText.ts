@@ -5,9 +5,9 @@ import { CLIP_EOT, layerNormEpsOf, type TextEncoderConfig } from '../model/text/
 import { blockPrefix } from '../model/text/textParams.ts';
 import { OnnxGraph } from './onnxGraph.ts';
 import { l2NormalizeLast, OnnxParams, scalarF } from './onnxLayers.ts';
+import { TEXT_INPUT, TEXT_OUTPUT } from './graphIo.ts';
 
-export const TEXT_INPUT = 'ids';
-export const TEXT_OUTPUT = 'embeddings';
+export { TEXT_INPUT, TEXT_OUTPUT }; // defined in graphIo.ts (shared with the engines)
 
 /** x [.., in] · Wᵀ + b for a torch [out, in] linear `${prefix}weight` / `${prefix}bias` (or explicit names). */
 function linear(P: OnnxParams, x: string, weight: string, bias: string): string {

@@ -1,43 +1,15 @@
-// manifest.json of an ONNX export directory: what the two graphs expect and produce, how to feed them (resize,
-// normalisation, tokenizer), the scoring constants, and each file's size and SHA-256 so that a swapped or truncated
-// graph is caught before onnxruntime reads it.
+// Reading an ONNX export directory in Node: manifest.json (schema and checks in manifestSchema.ts, shared with the
+// browser) and the two graphs, each checked against its size and SHA-256 so that a swapped or truncated graph is
+// caught before onnxruntime reads it.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
-import { ModelConfigSchema, type ModelConfig } from '../config/model.ts';
-import { parseStrict } from '../config/strict.ts';
+import type { ModelConfig } from '../config/model.ts';
 import { UserError } from '../errors.ts';
-import { inferenceSettings, type InferenceSettings } from '../infer/settings.ts';
+import type { InferenceSettings } from '../infer/settings.ts';
+import { checkGraphSha, checkGraphSize, EXPORT_FILES, parseOnnxManifest, unreadableGraph, type ManifestFileEntry, type OnnxManifest } from './manifestSchema.ts';
 
-export const MANIFEST_FORMAT = 'detclip-onnx';
-export const MANIFEST_VERSION = 1;
-export const ONNX_OPSET = 19; // DeformConv needs 19
-export const EXPORT_FILES = { manifest: 'manifest.json', image: 'image.onnx', text: 'text.onnx' } as const;
-
-const fileEntry = z.strictObject({ file: z.string().min(1), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
-const graphIo = z.strictObject({ name: z.string(), dtype: z.enum(['float32', 'int64']), dims: z.array(z.union([z.number().int(), z.string()])) });
-const graphEntry = z.strictObject({ inputs: z.array(graphIo), outputs: z.array(graphIo) });
-
-const ManifestSchema = z.strictObject({
-  format: z.literal(MANIFEST_FORMAT),
-  version: z.literal(MANIFEST_VERSION),
-  opset: z.number().int(),
-  irVersion: z.number().int(),
-  onnxruntime: z.string(),        // the onnxruntime-node version the export was validated with
-  exportedFrom: z.string(),       // the weights directory (informative)
-  model: ModelConfigSchema,
-  inference: z.record(z.string(), z.unknown()), // config.json's `inference` section, resolved (settings.ts checks it)
-  image: z.strictObject({ layout: z.literal('NCHW'), channels: z.literal(3), strides: z.array(z.number().int().positive()), dynamic: z.array(z.string()) }),
-  tokenizer: z.strictObject({ kind: z.literal('clip-bpe'), clean: z.literal('lower'), contextLength: z.number().int().positive(), sot: z.number().int(), eot: z.number().int(), pad: z.number().int() }),
-  embedDim: z.number().int().positive(),
-  scoring: z.strictObject({ logitScale: z.number(), logitScaleMax: z.number(), logitBias: z.number(), formula: z.string() }),
-  validation: z.record(z.string(), z.number()), // max |onnx - tfjs| at export, per output
-  graphs: z.strictObject({ image: graphEntry, text: graphEntry }),
-  files: z.strictObject({ image: fileEntry, text: fileEntry }),
-});
-
-export type OnnxManifest = z.infer<typeof ManifestSchema>;
+export { EXPORT_FILES, MANIFEST_FORMAT, MANIFEST_VERSION, ONNX_OPSET, type OnnxManifest } from './manifestSchema.ts';
 
 /** Size and SHA-256 of a file. */
 export function fileEntryOf(file: string): { file: string; bytes: number; sha256: string } {
@@ -64,21 +36,14 @@ export function readOnnxExport(dir: string): OnnxExport {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `missing (an ONNX export holds ${Object.values(EXPORT_FILES).join(', ')}; run detclip export-onnx)` : `cannot read (${(e as Error).message.split('\n')[0]})`;
     throw new UserError(`${mFile}: ${why}`);
   }
-  const r = raw as { format?: unknown; version?: unknown } | null;
-  if (typeof r !== 'object' || r === null || r.format !== MANIFEST_FORMAT) throw new UserError(`${mFile}: not a detclip ONNX manifest (format must be '${MANIFEST_FORMAT}')`);
-  if (r.version !== MANIFEST_VERSION) throw new UserError(`${mFile}: manifest version ${JSON.stringify(r.version)} is not supported (this detclip reads version ${MANIFEST_VERSION}); re-export with detclip export-onnx`);
-  const manifest = parseStrict(ManifestSchema, raw, mFile);
-  const settings = inferenceSettings({ cfg: manifest.model }, { inference: manifest.inference }, mFile);
-  const load = (entry: OnnxManifest['files']['image']): Uint8Array => {
+  const { manifest, cfg, settings } = parseOnnxManifest(raw, mFile);
+  const load = (entry: ManifestFileEntry): Uint8Array => {
     const f = path.join(dir, path.basename(entry.file));
     let data: Buffer;
-    try { data = fs.readFileSync(f); } catch (e) {
-      throw new UserError(`${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'cannot read'} (listed in ${EXPORT_FILES.manifest})`);
-    }
-    if (data.length !== entry.bytes) throw new UserError(`${f}: ${data.length} bytes but ${EXPORT_FILES.manifest} says ${entry.bytes} (truncated or replaced; re-export)`);
-    const sha = crypto.createHash('sha256').update(data).digest('hex');
-    if (sha !== entry.sha256) throw new UserError(`${f}: SHA-256 does not match ${EXPORT_FILES.manifest} (the file was changed or belongs to another export)`);
+    try { data = fs.readFileSync(f); } catch (e) { throw unreadableGraph(f, (e as NodeJS.ErrnoException).code === 'ENOENT'); }
+    checkGraphSize(f, entry, data.length);
+    checkGraphSha(f, entry, crypto.createHash('sha256').update(data).digest('hex'));
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   };
-  return { dir, manifest, cfg: manifest.model, settings, image: load(manifest.files.image), text: load(manifest.files.text) };
+  return { dir, manifest, cfg, settings, image: load(manifest.files.image), text: load(manifest.files.text) };
 }

@@ -9,9 +9,10 @@ export { tempDir };
 
 /**
  * A tiny random model dir (64 px square input) whose conv_offset weights are N(0, offsetStd²): sampling points
- * move by about a pixel; BN running statistics are random too. text/head merge into TINY_OVERRIDES' sections.
+ * move by about a pixel; BN running statistics are random too. text/head merge into TINY_OVERRIDES' sections;
+ * `inference` into the saved inference settings.
  */
-export function makeOnnxTestModelDir(opts: { seed?: number; offsetStd?: number; text?: object; head?: object; backbone?: object; preset?: string } = {}): string {
+export function makeOnnxTestModelDir(opts: { seed?: number; offsetStd?: number; text?: object; head?: object; backbone?: object; preset?: string; inference?: object } = {}): string {
   const dir = tempDir('detclip-onnx-model-');
   const over = {
     ...TINY_OVERRIDES, text: { ...TINY_OVERRIDES.text, ...opts.text }, head: { ...TINY_OVERRIDES.head, ...opts.head },
@@ -24,7 +25,7 @@ export function makeOnnxTestModelDir(opts: { seed?: number; offsetStd?: number; 
     if (name.endsWith('running_mean')) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 12)));
     if (name.endsWith('running_var')) tf.tidy(() => v.assign(tf.randomUniform(v.shape, 0.5, 2, 'float32', 13)));
   }
-  saveModelDir(dir, model, { inference: { resize: { mode: 'square', size: 64 }, padDivisor: 32, enrich: false } });
+  saveModelDir(dir, model, { inference: { resize: { mode: 'square', size: 64 }, padDivisor: 32, enrich: false, ...opts.inference } });
   model.dispose();
   return dir;
 }

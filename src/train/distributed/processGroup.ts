@@ -107,7 +107,7 @@ export class ProcessGroup {
     const { addon, reason } = loadTorchAddon();
     const dist = addon as unknown as Partial<DistAddon> | null;
     if (!dist || typeof dist.distInit !== 'function') {
-      throw new UserError(`distributed training needs the native module with c10d (native/build/Release/detclip_torch.node): ${reason || 'this build has no dist* functions'}; build it with npm run build:native`);
+      throw new UserError(`distributed training needs the native module with c10d (native/build/Release/detclip_torch.node): ${reason || 'this build has no dist* functions'}; build it with npm run build:native (needs libtorch-dev and libgloo-dev)`);
     }
     if (!Number.isInteger(o.worldSize) || o.worldSize < 1 || !Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) {
       throw new UserError(`distributed: need 0 <= rank < worldSize, got rank ${o.rank} of ${o.worldSize}`);
