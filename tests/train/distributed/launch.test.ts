@@ -119,6 +119,6 @@ test('a rank without the native module (started by an outer launcher) stops with
   assert.equal(r.code, 1);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('detclip: error:'));
   assert.equal(errors.length, 1, r.stderr);
-  assert.match(errors[0]!, /^detclip: error: distributed training needs the native module with c10d .*npm run build:native$/);
+  assert.match(errors[0]!, /^detclip: error: distributed training needs the native module with c10d .*npm run build:native \(needs libtorch-dev and libgloo-dev\)$/);
   assert.ok(!fs.existsSync(path.join(tmp, 'nomodule')), 'nothing written');
 });
