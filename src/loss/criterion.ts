@@ -67,7 +67,7 @@ export function computeLosses(
         proposals = selectProposalsSync(tf.max(sim, -1), x.boxes, { k: it.topK, nmsThreshold: it.nmsThreshold });
       }
       const contrastive = imageTextLossFromSimilarity(sim, proposals, t.imageConcepts, {
-        tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric, gatherRows: t.gatherRows,
+        tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric, centerImages: it.centerImages, gatherRows: t.gatherRows,
       });
       return { contrastive };
     }) as Losses;

@@ -15,6 +15,14 @@ export interface ImageTextOptions {
   /** Also add the image->text direction and average the two (ablation; the paper uses text->image only). */
   symmetric?: boolean;
   /**
+   * Subtract each image's mean score over the texts before the softmax (not in the paper). The text->image softmax
+   * runs over images, so an image that scores high against every text (more or brighter regions, so a higher max)
+   * wins for every text; from scratch, equalising those offsets is the easiest way down and the scores collapse to
+   * chance. Centring removes that path (docs/ablations.md: pairs-only training leaves chance within ~40 steps with
+   * it, and not in 280 without).
+   */
+  centerImages?: boolean;
+  /**
    * Distributed: the images are one rank's slice of the batch, `imageConcepts` holds every text of the global
    * batch, and this turns the rank's scores [B_r, B] into the global [B, B] (other ranks' rows as constants).
    */
@@ -22,7 +30,7 @@ export interface ImageTextOptions {
 }
 
 export const IMAGE_TEXT_DEFAULTS: Required<Omit<ImageTextOptions, 'gatherRows'>> = {
-  tau: 0.5, labelSmoothing: 0.1, mode: '1to1', tauT: 0.1, symmetric: false,
+  tau: 0.5, labelSmoothing: 0.1, mode: '1to1', tauT: 0.1, symmetric: false, centerImages: false,
 };
 
 // Additive mask for non-proposal anchors: far below any cosine (and any cosine / tauT).
@@ -115,6 +123,7 @@ export function imageTextLossFromSimilarity(
   return tf.tidy(() => {
     let scores = tf.div(imageTextScoresFromSimilarity(sim, proposals, imageConcepts, { ...o, anyTexts: !!o.gatherRows }), o.tau) as tf.Tensor2D;
     if (o.gatherRows) scores = o.gatherRows(scores); // [B_r, B] -> [B, B]
+    if (o.centerImages) scores = tf.sub(scores, tf.mean(scores, 1, true)) as tf.Tensor2D; // rows: images
     const textToImage = diagonalCrossEntropy(tf.transpose(scores), o.labelSmoothing); // rows: texts
     if (!o.symmetric) return textToImage;
     const imageToText = diagonalCrossEntropy(scores, o.labelSmoothing); // rows: images

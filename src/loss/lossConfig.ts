@@ -32,6 +32,8 @@ export const lossConfigSchema = z.strictObject({
     /** 1-to-many softmax temperature: not reported in the paper. */
     tauT: z.number().positive().default(0.1),
     symmetric: z.boolean().default(false),
+    /** Subtract each image's mean score over the texts before the softmax (not in the paper; imageTextLoss.ts). */
+    centerImages: z.boolean().default(false),
     topK: z.number().int().positive().default(100),
     /** Proposal NMS threshold: not reported in the paper. */
     nmsThreshold: z.number().min(0).max(1).default(0.5),

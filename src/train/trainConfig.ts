@@ -57,6 +57,7 @@ export const trainConfigSchema = z.strictObject({
     tau: z.number().positive(),                   // contrastive temperature (paper: 0.5)
     labelSmoothing: z.number().min(0).lt(1),      // paper: 0.1
     symmetric: z.boolean(),                       // paper: text-to-image only
+    centerImages: z.boolean().optional(),         // not in the paper (default off): see imageTextLoss.ts
   }),
 });
 

@@ -19,7 +19,7 @@ export function lossConfigFrom(cfg: TrainConfig): LossConfig {
   return lossConfigSchema.parse({
     weights: cfg.loss,
     focal: cfg.focal,
-    imageText: { tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric, topK: it.k, nmsThreshold: it.nmsThreshold },
+    imageText: { tau: it.tau, labelSmoothing: it.labelSmoothing, mode: it.mode, tauT: it.tauT, symmetric: it.symmetric, centerImages: it.centerImages ?? false, topK: it.k, nmsThreshold: it.nmsThreshold },
   });
 }
 

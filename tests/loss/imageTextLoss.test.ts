@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, setupBackend, expectNoLeak, assertClose } from '../helpers/tf.ts';
-import { imageTextLoss, imageTextScores } from '../../src/loss/imageTextLoss.ts';
+import { imageTextLoss, imageTextLossFromSimilarity, imageTextScores, regionPhraseSimilarity } from '../../src/loss/imageTextLoss.ts';
 
 before(async () => { await setupBackend(); });
 
@@ -46,6 +46,21 @@ test('imageTextLoss, text->image, tau 0.5, label smoothing 0.1: hand value', () 
   const plain = imageTextLoss(r, p, PROPOSALS, TEXTS, { tau: 1, labelSmoothing: 0 });
   assertClose(plain.dataSync(), [softplus(-0.2)], { rtol: 1e-5, atol: 1e-6 });
   tf.dispose([r, p, l, plain]);
+});
+
+test('centerImages: a per-image offset of every score changes nothing (hand values with and without)', async () => {
+  await expectNoLeak(() => {
+    const { r, p } = inputs();
+    // image 0 scores +0.5 against everything: s(I,T) = [[1.4, 1.1], [0.7, 0.8]].
+    const sim = tf.tidy(() => tf.add(regionPhraseSimilarity(r, p), tf.tensor3d([0.5, 0], [2, 1, 1])));
+    // plain: text 0 over images [1.4, 0.7]/0.5 -> target leads by 1.4; text 1 [1.1, 0.8]/0.5 -> target trails by 0.6
+    const plain = imageTextLossFromSimilarity(sim, PROPOSALS, TEXTS);
+    assertClose(plain.dataSync(), [(ce2(1.4) + ce2(-0.6)) / 2], { rtol: 1e-5, atol: 1e-6 });
+    // centred rows: [[0.15, -0.15], [-0.05, 0.05]] as without the offset: both targets lead by 0.4
+    const centred = imageTextLossFromSimilarity(sim, PROPOSALS, TEXTS, { centerImages: true });
+    assertClose(centred.dataSync(), [(ce2(0.4) + ce2(0.4)) / 2], { rtol: 1e-5, atol: 1e-6 });
+    tf.dispose([r, p, sim, plain, centred]);
+  });
 });
 
 test('imageTextLoss symmetric averages text->image and image->text', () => {

@@ -6,7 +6,7 @@ test('default loss config: paper main-text weights (α=2, β=1, λ=0.1), τ=0.5,
   assert.deepEqual(DEFAULT_LOSS_CONFIG, {
     weights: { align: 1, giou: 2, center: 1, contrastive: 0.1 },
     focal: { alpha: 0.25, gamma: 2 },
-    imageText: { tau: 0.5, labelSmoothing: 0.1, mode: '1to1', tauT: 0.1, symmetric: false, topK: 100, nmsThreshold: 0.5 },
+    imageText: { tau: 0.5, labelSmoothing: 0.1, mode: '1to1', tauT: 0.1, symmetric: false, centerImages: false, topK: 100, nmsThreshold: 0.5 },
   });
   assert.deepEqual(LOSS_WEIGHTS_APPENDIX, { align: 1, giou: 1, center: 2, contrastive: 0.1 });
 });
