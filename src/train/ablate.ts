@@ -10,6 +10,7 @@ import { loadModelDir } from '../model/detclip.ts';
 import { readMetrics } from './metricsLog.ts';
 import { atomicWriteFileSync } from '../io/atomicWrite.ts';
 import { resolveRecipe } from './recipe.ts';
+import { DEMO_OVERRIDES } from './demo.ts';
 import { trainDetClip } from './trainDetClip.ts';
 
 export interface AblationVariant { name: string; paper: string; overrides: string[] }
@@ -46,7 +47,7 @@ export async function runAblations(o: AblateOptions): Promise<AblationRow[]> {
   for (const v of variants) {
     const out = path.join(o.outDir, v.name.replace(/[^a-z0-9]+/gi, '-'));
     fs.rmSync(out, { recursive: true, force: true }); // ablation runs are scratch, owned by this command
-    const recipe = resolveRecipe('tiny', [`train.steps=${o.steps}`, 'train.checkpointEvery=0', ...(o.extra ?? []), ...v.overrides]);
+    const recipe = resolveRecipe('tiny', [`train.steps=${o.steps}`, 'train.checkpointEvery=0', ...DEMO_OVERRIDES, ...(o.extra ?? []), ...v.overrides]);
     log(`ablation '${v.name}' (${v.overrides.join(' ') || 'no change'}): ${o.steps} steps`);
     const t = await trainDetClip({ model: recipe.model, train: recipe.train, data: ovdMnistDataConfig(o.dataDir), outDir: out, quiet: true });
     t.model.dispose();

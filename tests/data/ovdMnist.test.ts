@@ -138,3 +138,13 @@ test('pair captions: sometimes only some objects are named', () => {
   }
   assert.ok(partial > 150 && partial < 250, `partial captions: ${partial}/500`);
 });
+
+test('pair captions name no colours by default (colorProb 0); colorProb 1 names every object\'s colour', () => {
+  const objects = [0, 1, 2].map((i) => ({ category: OVD_MNIST_CATEGORIES[i * 5]!, color: ['red', 'blue', 'white'][i]!, box: [i * 40, 0, i * 40 + 30, 30] as [number, number, number, number] }));
+  const rng = new Rng(1);
+  for (let i = 0; i < 100; i++) {
+    assert.doesNotMatch(pairCaption(objects, rng), /\b(red|blue|white)\b/);
+    const c = pairCaption(objects, rng, 1);
+    for (const o of objects) if (c.includes(o.category.name)) assert.ok(c.includes(`${o.color} ${o.category.name}`), c);
+  }
+});

@@ -31,6 +31,9 @@ export interface SynthSummary {
   detectionBoxes: number; valBoxes: number; seconds: number;
 }
 
+/** meta.json `version`: 2 = pair captions without colour words (1: colours in 80 % of them). */
+export const OVD_MNIST_VERSION = 2;
+
 type Role = 'detection' | 'grounding' | 'pairs';
 const ROLES: Role[] = ['detection', 'grounding', 'pairs'];
 
@@ -142,7 +145,7 @@ export async function generateOvdMnist(o: SynthOptions): Promise<SynthSummary> {
     detectionImages: det.images.length, groundingImages: grounding.length, pairImages: pairs.length,
     detectionBoxes: det.annotations.length, valBoxes, seconds: (performance.now() - t0) / 1000,
   };
-  writeJsonAtomic(path.join(o.out, 'meta.json'), { dataset: 'OVD-MNIST', version: 1, seed, size, train: nTrain, val: nVal,
+  writeJsonAtomic(path.join(o.out, 'meta.json'), { dataset: 'OVD-MNIST', version: OVD_MNIST_VERSION, seed, size, train: nTrain, val: nVal,
     base: base.map((c) => c.name), novel: OVD_MNIST_CATEGORIES.filter((c) => c.split === 'novel').map((c) => c.name) });
   return summary;
 }
