@@ -10,6 +10,18 @@ export interface CollateOptions {
 
 const roundUp = (v: number, d: number): number => Math.ceil(v / d) * d;
 
+/** Batch-level concept ids in first-seen order: `idOf(text)` gives a text's id, `concepts` every text by id. */
+export function conceptInterner(): { concepts: string[]; idOf: (text: string) => number } {
+  const concepts: string[] = [];
+  const index = new Map<string, number>();
+  const idOf = (t: string): number => {
+    let i = index.get(t);
+    if (i === undefined) { i = concepts.length; index.set(t, i); concepts.push(t); }
+    return i;
+  };
+  return { concepts, idOf };
+}
+
 export function collate(kind: SampleKind, samples: Sample[], images: LoadedImage[], opts: CollateOptions = {}): Batch {
   if (samples.length !== images.length || samples.length === 0) throw new Error(`collate: ${samples.length} samples vs ${images.length} images`);
   const d = opts.padDivisor ?? 32;
@@ -22,13 +34,7 @@ export function collate(kind: SampleKind, samples: Sample[], images: LoadedImage
     for (let y = 0; y < im.height; y++) pixels.set(im.pixels.subarray(y * row, (y + 1) * row), ((b * H + y) * W) * 3);
   });
 
-  const concepts: string[] = [];
-  const index = new Map<string, number>();
-  const idOf = (t: string): number => {
-    let i = index.get(t);
-    if (i === undefined) { i = concepts.length; index.set(t, i); concepts.push(t); }
-    return i;
-  };
+  const { concepts, idOf } = conceptInterner();
   const imageConcepts = samples.map((s) => [...new Set(s.concepts.map(idOf))]);
   const positiveConcepts = samples.map((s) => [...new Set(s.concepts.slice(0, s.numPositive).map(idOf))]);
   const boxLabels = samples.map((s, b) => Int32Array.from(images[b]!.kept, (k) => idOf(s.concepts[s.boxConcepts[k]!]!)));

@@ -2,6 +2,7 @@
 // (a detection image's negatives include every other image's concepts, as in one process), so each rank maps
 // its batch-level indices onto the global list, built in the order collate would build it on the concatenation.
 import type { Batch } from '../../data/types.ts';
+import { conceptInterner } from '../../data/collate.ts';
 
 /** What a rank tells the others about its batch (plain JSON). */
 export interface ShardInfo {
@@ -37,13 +38,7 @@ export function checkShardsAgree(shards: ShardInfo[]): void {
 /** The global view of `rank`'s batch, from every rank's ShardInfo (the same on every rank). */
 export function globalizeBatch(batch: Batch, shards: ShardInfo[], rank: number): GlobalView {
   checkShardsAgree(shards);
-  const concepts: string[] = [];
-  const index = new Map<string, number>();
-  const idOf = (t: string): number => {
-    let i = index.get(t);
-    if (i === undefined) { i = concepts.length; index.set(t, i); concepts.push(t); }
-    return i;
-  };
+  const { concepts, idOf } = conceptInterner();
   const texts: number[][] = [];
   let offset = 0;
   let mapping: Int32Array | undefined;
