@@ -179,6 +179,19 @@ DC_FN(DistInit) {
   return out;
 }
 
+// One collective per bucket of `s` (all started, then all awaited); buckets that were copies are copied back.
+template <typename Collective>
+void eachBucket(const std::vector<Span>& s, size_t cap, bool isFloat, Collective run) {
+  auto bs = bucketize(s, cap, isFloat);
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  for (auto& b : bs) {
+    std::vector<at::Tensor> one{b.t};
+    works.push_back(run(one));
+  }
+  waitAll(works);
+  unbucket(s, bs);
+}
+
 // distAllreduce(buffers: Float32Array[], op 'sum'|'max'|'min', bucketMb = 25): in place, the same on every rank.
 DC_FN(DistAllreduce) {
   auto env = info.Env();
@@ -191,14 +204,7 @@ DC_FN(DistAllreduce) {
   else if (op == "min") ao.reduceOp = c10d::ReduceOp::MIN;
   else throw Napi::TypeError::New(env, "allreduce: op must be sum, max or min");
   DIST_TRY
-  auto bs = bucketize(s, capOf(info, 2), true);
-  std::vector<c10::intrusive_ptr<c10d::Work>> works;
-  for (auto& b : bs) {
-    std::vector<at::Tensor> one{b.t};
-    works.push_back(g.allreduce(one, ao));
-  }
-  waitAll(works);
-  unbucket(s, bs);
+  eachBucket(s, capOf(info, 2), true, [&](std::vector<at::Tensor>& one) { return g.allreduce(one, ao); });
   return env.Undefined();
   DIST_CATCH("allreduce failed")
 }
@@ -211,14 +217,7 @@ DC_FN(DistBroadcast) {
   c10d::BroadcastOptions bo;
   bo.rootRank = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
   DIST_TRY
-  auto bs = bucketize(s, capOf(info, 2), false);
-  std::vector<c10::intrusive_ptr<c10d::Work>> works;
-  for (auto& b : bs) {
-    std::vector<at::Tensor> one{b.t};
-    works.push_back(g.broadcast(one, bo));
-  }
-  waitAll(works);
-  unbucket(s, bs);
+  eachBucket(s, capOf(info, 2), false, [&](std::vector<at::Tensor>& one) { return g.broadcast(one, bo); });
   return env.Undefined();
   DIST_CATCH("broadcast failed")
 }
